@@ -1,0 +1,63 @@
+"""Shared test set-up.
+
+Tests run on PostgreSQL when DATABASE_URL points there (CI) and on SQLite otherwise.
+Tests marked ``postgres`` skip on SQLite, and browser tests skip without Chromium,
+unless REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 turn the skip into a failure.
+"""
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name) == "1"
+
+
+def pytest_configure(config):
+    if _required("REQUIRE_POSTGRES"):
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+            raise pytest.UsageError(
+                "REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL"
+            )
+    if _required("REQUIRE_BROWSER") and not os.path.exists(CHROMIUM_PATH):
+        raise pytest.UsageError(f"REQUIRE_BROWSER=1 but {CHROMIUM_PATH} is missing")
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    on_postgres = connection.vendor == "postgresql"
+    has_browser = os.path.exists(CHROMIUM_PATH)
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM_PATH}")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if "browser" in item.keywords and not has_browser:
+            item.add_marker(skip_browser)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_captured(settings):
+    """Cheap password hashing, SMS captured in memory, no rate limits between tests."""
+    from notifications import sms
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "notifications.sms.LocmemSmsBackend"
+    settings.ACCOUNT_RATE_LIMITS = False
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    from notifications import sms
+
+    return sms.outbox
