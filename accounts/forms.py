@@ -1,3 +1,4 @@
+from allauth.account.forms import LoginForm
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -103,3 +104,16 @@ class RoleSwitchForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     next = forms.CharField(required=False)
+
+
+class PhoneOrPasswordLoginForm(LoginForm):
+    """Phone or e-mail, then either a password or, left empty, a one-time code.
+
+    allauth drops the password field when sign-up asks for none (members sign up with a
+    phone and a code); suppliers, leaders and staff may still log in with a password.
+    """
+
+    def _setup_password_field(self) -> None:
+        password = self.fields["password"]
+        password.required = False
+        password.help_text = _("Leave empty to get a one-time sign-in code instead.")

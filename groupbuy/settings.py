@@ -106,6 +106,7 @@ LOGIN_REDIRECT_URL = "home"
 # allauth: members sign up and log in with phone + SMS code; everyone may also use
 # e-mail + password once they set one.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.PhoneOrPasswordLoginForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*"]

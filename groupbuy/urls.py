@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts.views import public
 
-admin.site.site_header = "Tuangou"
+admin.site.site_header = _("Tuangou")
 
 urlpatterns = [
     path("", public.home, name="home"),
