@@ -22,7 +22,7 @@ from .models import (
 )
 from .selectors import user_by_login
 
-INVITE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
+INVITE_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
 INVITE_CODE_LENGTH = 6
 
 
@@ -320,7 +320,9 @@ def pickup_point_update(
     contact_phone: str,
     is_active: bool,
 ) -> PickupPoint:
-    if not is_active and pickup_point.is_active:
+    # Judge by the rows, not pickup_point.is_active: a bound ModelForm has already set
+    # the instance's fields to the submitted values.
+    if not is_active:
         others = pickup_point.community.pickup_points.filter(is_active=True).exclude(
             pk=pickup_point.pk
         )
