@@ -1,0 +1,89 @@
+"""axe-core in Chromium: no serious or critical violations on the pages each role lives on.
+
+Data comes from the factories and users are signed in by session cookie: these tests are
+about the rendered pages, the journey test covers getting there by hand.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import BrowserContext, Page
+
+from tests.factories import CommunityFactory, MembershipFactory, StaffFactory, SupplierFactory
+
+AXE_PATH = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def log_in(context: BrowserContext, user, live_server) -> None:
+    client = Client()
+    client.force_login(user)
+    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session_cookie.value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def assert_accessible(page: Page) -> None:
+    page.wait_for_load_state("load")
+    page.add_script_tag(path=str(AXE_PATH))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    report = "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {node['target']}: {node['failureSummary']}" for node in v["nodes"])
+        for v in blocking
+    )
+    assert not blocking, f"axe violations on {page.url}:\n{report}"
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_public_pages(path, screen, new_desktop_context, new_phone_context):
+    # Not "device": that name is pytest-playwright's fixture.
+    context = new_desktop_context() if screen == "desktop" else new_phone_context()
+    page = context.new_page()
+    page.goto(path)
+    assert_accessible(page)
+
+
+def test_member_home_on_phone(new_phone_context, live_server):
+    membership = MembershipFactory(user__preferred_language="zh-hans")
+    context = new_phone_context()
+    log_in(context, membership.user, live_server)
+    page = context.new_page()
+    page.goto("/m/")
+    page.get_by_test_id("community-name").wait_for()
+    assert_accessible(page)
+
+
+def test_leader_community_page(new_desktop_context, live_server):
+    community = CommunityFactory()
+    MembershipFactory(community=community)
+    context = new_desktop_context()
+    log_in(context, community.leader, live_server)
+    page = context.new_page()
+    page.goto(f"/leader/communities/{community.pk}/")
+    page.get_by_test_id("invite-qr").wait_for()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", ["/staff/suppliers/", "/staff/leaders/"])
+def test_staff_queue(path, new_desktop_context, live_server):
+    SupplierFactory()
+    CommunityFactory(status="pending")
+    context = new_desktop_context()
+    log_in(context, StaffFactory(), live_server)
+    page = context.new_page()
+    page.goto(path)
+    assert_accessible(page)

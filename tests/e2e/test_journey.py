@@ -1,0 +1,186 @@
+"""The on-boarding journey of every role, end to end in Chromium.
+
+Supplier, platform staff and leader work on a 1280x800 desktop in English; the member
+uses a 390x844 phone in Chinese, so the member's steps rely on data-testid and roles
+only, never on wording. Nothing is created behind the browser's back except the staff
+account (staff are not self-service).
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+
+SUPPLIER_PHONE = "+8613911110001"
+LEADER_PHONE = "+8613911110002"
+MEMBER_PHONE = "+8613911110003"
+STAFF_EMAIL = "reviewer@example.com"
+STAFF_PASSWORD = "review-pass-2024"
+
+COMPANY = "上海鲜果供应链有限公司"
+LICENCE = "91310115MA1H7XYZ99"
+COMMUNITY = "花木苑"
+PICKUP_POINT = "花木苑 3 号楼便利店"
+
+
+def path_is(path: str) -> re.Pattern:
+    """Matches a full URL whose path is exactly ``path`` (any query string)."""
+    return re.compile(rf"^https?://[^/]+{re.escape(path)}(\?.*)?$")
+
+
+def sign_up_with_phone(page: Page, phone: str, sms) -> None:
+    """On the sign-up page: type the phone, submit, then type the code we were texted.
+
+    Fields are found by role and forms submitted with their first button, so this works
+    in any language.
+    """
+    sent_before = sms.count()
+    phone_field = page.get_by_role("textbox")
+    phone_field.press_sequentially(phone)
+    page.locator("form", has=phone_field).get_by_role("button").first.click()
+
+    code = sms.code(phone, after=sent_before)
+    code_field = page.get_by_role("textbox")
+    expect(code_field).to_have_attribute("autocomplete", "one-time-code")
+    code_field.press_sequentially(code)
+    page.locator("form", has=code_field).get_by_role("button").first.click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/(signup|phone/verify)/"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_journey(new_desktop_context, new_phone_context, sms, screenshot):
+    # Staff accounts are provisioned, not signed up; like seed_demo, their phone is
+    # verified (an unverified phone would send the e-mail + password log-in to an SMS step).
+    User.objects.create_user(
+        email=STAFF_EMAIL,
+        password=STAFF_PASSWORD,
+        is_staff=True,
+        phone="+8613911110000",
+        phone_verified=True,
+    )
+
+    # 1. Supplier signs up with a phone number and registers the company.
+    supplier = new_desktop_context().new_page()
+    supplier.goto("/")
+    supplier.get_by_test_id("signup").click()
+    expect(supplier).to_have_url(path_is("/accounts/signup/"))
+    sign_up_with_phone(supplier, SUPPLIER_PHONE, sms)
+    expect(supplier).to_have_url(path_is("/m/"))
+
+    supplier.get_by_test_id("register-supplier").click()
+    expect(supplier).to_have_url(path_is("/supplier/register/"))
+    form = supplier.get_by_test_id("supplier-register-form")
+    form.get_by_label("Company name").fill(COMPANY)
+    form.get_by_label("Business licence number").fill(LICENCE)
+    form.get_by_label("Contact person").fill("王经理")
+    form.get_by_label("Contact phone").fill("+8613800138000")
+    form.get_by_label("Address").fill("上海市浦东新区张杨路 500 号")
+    form.get_by_test_id("submit").click()
+
+    expect(supplier).to_have_url(path_is("/supplier/registration/"))
+    status = supplier.get_by_test_id("supplier-status")
+    expect(status).to_contain_text(COMPANY)
+    expect(status.get_by_test_id("status")).to_have_class(re.compile(r"\bbadge-pending\b"))
+
+    # 2. Platform staff log in with e-mail and password and approve the supplier.
+    staff = new_desktop_context().new_page()
+    staff.goto("/accounts/login/")
+    password = staff.get_by_label("Password")
+    login_form = staff.locator("form", has=password)
+    login_form.get_by_role("textbox").first.fill(STAFF_EMAIL)  # e-mail or phone, then password
+    password.fill(STAFF_PASSWORD)
+    login_form.get_by_role("button").first.click()
+    expect(staff).to_have_url(path_is("/staff/"))
+
+    staff.get_by_test_id("pending-suppliers").click()
+    expect(staff).to_have_url(path_is("/staff/suppliers/"))
+    staff.get_by_test_id("supplier-row").filter(has_text=COMPANY).get_by_role("link").click()
+    expect(staff.get_by_test_id("supplier-details")).to_contain_text(LICENCE)
+    staff.get_by_test_id("approve").click()
+    expect(staff).to_have_url(path_is("/staff/suppliers/"))
+    expect(staff.get_by_test_id("message-success")).to_contain_text(COMPANY)
+    expect(staff.get_by_test_id("supplier-row").filter(has_text=COMPANY)).to_have_count(0)
+
+    supplier.reload()
+    expect(supplier).to_have_url(path_is("/supplier/"))
+    expect(supplier.get_by_test_id("supplier-company")).to_contain_text(LICENCE)
+    expect(supplier.get_by_role("heading", level=1)).to_have_text(COMPANY)
+    screenshot(supplier, "supplier-home")
+
+    # 3. A leader signs up and applies to lead a community with its first pickup point.
+    leader = new_desktop_context().new_page()
+    leader.goto("/")
+    leader.get_by_test_id("signup").click()
+    sign_up_with_phone(leader, LEADER_PHONE, sms)
+    expect(leader).to_have_url(path_is("/m/"))
+
+    leader.get_by_test_id("apply-leader").click()
+    expect(leader).to_have_url(path_is("/leader/apply/"))
+    community = leader.get_by_test_id("community-fields")
+    community.get_by_label("Community name").fill(COMMUNITY)
+    community.get_by_label("Area").fill("浦东新区 花木街道")
+    community.get_by_label("Contact phone").fill("+8613911110002")
+    point = leader.get_by_test_id("pickup-point-0")
+    point.get_by_label("Name").fill(PICKUP_POINT)
+    point.get_by_label("Address").fill("浦东新区梅花路 88 号")
+    point.get_by_label("Opening hours").fill("每天 09:00-21:00")
+    point.get_by_label("Contact phone").fill("+8613911110002")
+    leader.get_by_test_id("leader-apply-form").get_by_test_id("submit").click()
+    expect(leader).to_have_url(path_is("/m/"))
+    expect(leader.get_by_test_id("applications")).to_contain_text(COMMUNITY)
+
+    # Staff open the application; a rejection without a reason is refused in place.
+    staff.goto("/staff/")
+    expect(staff.get_by_test_id("pending-leaders")).to_contain_text("1")
+    screenshot(staff, "staff-home")
+    staff.get_by_test_id("pending-leaders").click()
+    expect(staff).to_have_url(path_is("/staff/leaders/"))
+    staff.get_by_test_id("leader-row").filter(has_text=COMMUNITY).get_by_role("link").click()
+    expect(staff.get_by_test_id("community-details")).to_contain_text("浦东新区 花木街道")
+    application_path = re.search(r"/staff/leaders/\d+/", staff.url).group(0)
+    staff.get_by_test_id("reject").click()
+    expect(staff.get_by_test_id("error-reason")).to_be_visible()  # shown in place
+    expect(staff).to_have_url(re.compile(re.escape(application_path)))
+    expect(staff.get_by_test_id("decision")).to_be_visible()  # still pending, still decidable
+    staff.get_by_test_id("approve").click()
+    expect(staff).to_have_url(path_is("/staff/leaders/"))
+    expect(staff.get_by_test_id("message-success")).to_contain_text(COMMUNITY)
+
+    # The approved leader opens the community and finds the invitation.
+    leader.goto("/")
+    expect(leader).to_have_url(path_is("/leader/"))
+    leader.get_by_test_id("led-communities").get_by_role("link", name=COMMUNITY).click()
+    expect(leader).to_have_url(re.compile(r"/leader/communities/\d+/$"))
+    invite_link = leader.get_by_test_id("invite-link").input_value()
+    invite_code = leader.get_by_test_id("invite-code").inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9]{6}", invite_code), invite_code
+    assert invite_link.endswith(f"/join/{invite_code}/"), invite_link
+    qr = leader.get_by_test_id("invite-qr")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "QR image did not load"
+
+    # 4. A member opens the invite link on a phone, signs up and joins.
+    member = new_phone_context().new_page()
+    member.goto(invite_link)
+    expect(member.get_by_test_id("invite-community-name")).to_have_text(COMMUNITY)
+    expect(member.get_by_test_id("invite")).to_contain_text(PICKUP_POINT)
+    member.get_by_test_id("invite-signup").click()
+    expect(member).to_have_url(re.compile(r"/accounts/signup/\?next="))
+    sign_up_with_phone(member, MEMBER_PHONE, sms)
+
+    expect(member).to_have_url(path_is(f"/join/{invite_code}/"))
+    member.get_by_test_id("join").tap()
+    expect(member).to_have_url(path_is("/m/"))
+    expect(member.get_by_test_id("community-name")).to_have_text(COMMUNITY)
+    expect(member.get_by_test_id("pickup-points")).to_contain_text(PICKUP_POINT)
+    expect(member.get_by_test_id("bottom-nav")).to_be_visible()
+    expect(member.get_by_test_id("message-success")).to_be_visible()
+
+    # 5. Every role's home page, for the record.
+    member.reload()
+    screenshot(member, "member-home")
+    leader.goto("/leader/")
+    expect(leader.get_by_test_id("led-communities")).to_contain_text(COMMUNITY)
+    screenshot(leader, "leader-home")
