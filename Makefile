@@ -41,7 +41,9 @@ test: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest -n $(WORKERS) $(PYTEST_ARGS)
+	@# No persistent DB connections in tests: the live server's keep-alive threads would
+	@# otherwise hold PostgreSQL sessions open and block dropping the test database.
+	CONN_MAX_AGE=0 $(VENV)/bin/pytest -n $(WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -207,8 +207,8 @@ class Command(BaseCommand):
         out.write(f"  Leader         : {LEADERS[0]['user']['email']} / {DEMO_PASSWORD}")
         out.write(f"  Leader applicant (pending): {LEADERS[2]['user']['email']} / {DEMO_PASSWORD}")
         out.write(
-            "  Member         : phone +8613800000001, choose 'Send me a sign-in code'; "
-            "the code is printed in this console"
+            "  Member         : phone +8613800000001, password left empty; "
+            "the SMS sign-in code is printed in this console"
         )
         for community in communities:
             out.write(f"  Invite code of {community.name}: {community.invite_code}")
