@@ -25,14 +25,21 @@ class AccountAdapter(DefaultAccountAdapter):
         text = _("[Tuangou] Your verification code is %(code)s. Do not share it with anyone.") % {
             "code": code
         }
-        sms_send(phone=phone, text=text, purpose="verification_code")
+        sms_send(
+            phone=phone,
+            text=text,
+            purpose="verification_code",
+            template="verification_code",
+            params={"code": code},
+        )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         text = _(
             "[Tuangou] Someone asked for a log-in code for this number, but it has no account. "
             "Sign up first."
         )
-        sms_send(phone=phone, text=text, purpose="verification_code")
+        # Same purpose (sign-in traffic) but no code: its own provider template.
+        sms_send(phone=phone, text=text, purpose="verification_code", template="unknown_account")
 
     def set_phone(self, user: User, phone: str, verified: bool) -> None:
         user.phone = phone

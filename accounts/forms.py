@@ -3,6 +3,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from notifications.wechat import validate_webhook_url
+
 from .models import Community, PickupPoint, SupplierOrganization, User
 
 
@@ -45,6 +47,24 @@ class CommunityForm(forms.ModelForm):
         model = Community
         fields = ["name", "area", "contact_phone", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+def _https_url_field(model_field, **kwargs):
+    if model_field.name == "wechat_robot_webhook":
+        kwargs["assume_scheme"] = "https"
+    return model_field.formfield(**kwargs)
+
+
+class CommunityEditForm(CommunityForm):
+    class Meta(CommunityForm.Meta):
+        fields = [*CommunityForm.Meta.fields, "wechat_robot_webhook"]
+        formfield_callback = _https_url_field
+
+    def clean_wechat_robot_webhook(self):
+        url = self.cleaned_data["wechat_robot_webhook"].strip()
+        if url:
+            validate_webhook_url(url)
+        return url
 
 
 class PickupPointForm(forms.ModelForm):

@@ -217,6 +217,15 @@ class Community(ReviewedApplication):
     )
     contact_phone = PhoneNumberField(_("contact phone"))
     invite_code = models.CharField(_("invite code"), max_length=6, unique=True, editable=False)
+    wechat_robot_webhook = models.URLField(
+        _("WeChat Work group robot webhook"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Optional. Community-wide notices are also posted to your WeChat Work group "
+            "through this robot."
+        ),
+    )
 
     class Meta:
         verbose_name = _("community")

@@ -4,11 +4,13 @@ import secrets
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groupbuy.exceptions import DomainError
 from groupbuy.services import state_change_record
+from notifications.services import notify
 
 from .models import (
     Community,
@@ -113,6 +115,7 @@ def supplier_register(
 def supplier_approve(*, supplier: SupplierOrganization, actor: User) -> SupplierOrganization:
     supplier = _locked(SupplierOrganization, supplier.pk)
     _review_transition(application=supplier, transition_name="approve", actor=actor)
+    _notify_supplier_team(supplier=supplier, kind="supplier_approved", actor=actor)
     return supplier
 
 
@@ -122,7 +125,21 @@ def supplier_reject(
 ) -> SupplierOrganization:
     supplier = _locked(SupplierOrganization, supplier.pk)
     _review_transition(application=supplier, transition_name="reject", actor=actor, reason=reason)
+    _notify_supplier_team(supplier=supplier, kind="supplier_rejected", actor=actor)
     return supplier
+
+
+def _notify_supplier_team(*, supplier: SupplierOrganization, kind: str, actor: User) -> None:
+    notify(
+        recipients=User.objects.filter(supplier_membership__supplier=supplier),
+        kind=kind,
+        about=supplier,
+        sender=actor,
+        context={"supplier_name": supplier.name, "reason": supplier.review_reason},
+        link=reverse(
+            "accounts:supplier_home" if kind == "supplier_approved" else "accounts:supplier_status"
+        ),
+    )
 
 
 @transaction.atomic
@@ -226,13 +243,28 @@ def community_approve(*, community: Community, actor: User) -> Community:
     _review_transition(application=community, transition_name="approve", actor=actor)
     # The leader is a member of her own community too.
     _membership_ensure(user=community.leader, community=community)
+    _notify_applicant(community=community, kind="leader_approved", actor=actor)
     return community
+
+
+def _notify_applicant(*, community: Community, kind: str, actor: User) -> None:
+    notify(
+        recipients=[community.leader],
+        kind=kind,
+        about=community,
+        sender=actor,
+        context={"community_name": community.name, "reason": community.review_reason},
+        link=reverse(
+            "accounts:leader_home" if kind == "leader_approved" else "accounts:member_home"
+        ),
+    )
 
 
 @transaction.atomic
 def community_reject(*, community: Community, actor: User, reason: str) -> Community:
     community = _locked(Community, community.pk)
     _review_transition(application=community, transition_name="reject", actor=actor, reason=reason)
+    _notify_applicant(community=community, kind="leader_rejected", actor=actor)
     return community
 
 
@@ -275,8 +307,18 @@ def community_join(*, user: User, community: Community) -> Membership:
     """Join by invite link, QR code or code; joining twice is harmless."""
     if community.status != ReviewStatus.APPROVED:
         raise DomainError(_("This community is not open yet."))
+    already_member = Membership.objects.filter(user=user, community=community).exists()
     membership = _membership_ensure(user=user, community=community)
     community_set_current(user=user, community=community)
+    if not already_member:
+        notify(
+            recipients=[user],
+            kind="community_welcome",
+            about=community,
+            community=community,
+            context={"community_name": community.name},
+            link=reverse("accounts:member_home"),
+        )
     return membership
 
 
@@ -289,13 +331,29 @@ def community_set_current(*, user: User, community: Community) -> None:
 
 
 def community_update(
-    *, community: Community, name: str, area: str, contact_phone: str, description: str
+    *,
+    community: Community,
+    name: str,
+    area: str,
+    contact_phone: str,
+    description: str,
+    wechat_robot_webhook: str = "",
 ) -> Community:
     community.name = name.strip()
     community.area = area.strip()
     community.contact_phone = contact_phone
     community.description = description.strip()
-    community.save(update_fields=["name", "area", "contact_phone", "description", "updated_at"])
+    community.wechat_robot_webhook = wechat_robot_webhook.strip()
+    community.save(
+        update_fields=[
+            "name",
+            "area",
+            "contact_phone",
+            "description",
+            "wechat_robot_webhook",
+            "updated_at",
+        ]
+    )
     return community
 
 

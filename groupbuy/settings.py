@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -154,6 +155,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # SMS: a backend class; console in the embedded mode, locmem in tests.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
+# Aliyun SMS (SMS_BACKEND=notifications.sms.AliyunSmsBackend): Dysmsapi SendSms.
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_REGION = env.str("ALIYUN_SMS_REGION", default="cn-hangzhou")
+# Message kind -> TemplateCode; "default" is used for kinds without their own template.
+ALIYUN_SMS_TEMPLATES = env.json("ALIYUN_SMS_TEMPLATES", default={})
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+# Webhook URLs a community may give for its WeChat Work group robot.
+WECHAT_ROBOT_ALLOWED_PREFIXES = env.list(
+    "WECHAT_ROBOT_ALLOWED_PREFIXES",
+    default=["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="],
+)
 
 # Celery: with no broker configured, tasks run eagerly in-process (embedded mode).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -170,14 +185,34 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = TIME_ZONE
+# A broker outage must not hold up the request that wrote the outbox: give up quickly,
+# the sweeper queues what could not be queued.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {
         "task": "groupbuy.tasks.beat_heartbeat",
         "schedule": 60.0,
     },
+    "notifications-sweep-due-deliveries": {
+        "task": "notifications.sweep_due_deliveries",
+        "schedule": 60.0,
+    },
 }
+
+# Notifications (see notifications/services.py)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=3)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30)
+NOTIFICATIONS_REQUEUE_LEASE_SECONDS = 120
+# No SMS from 22:00 to 08:00 local time (sign-in codes are not notifications and still go).
+NOTIFICATIONS_SMS_QUIET_HOURS = (22, 8)
 
 # Production hardening; all on when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,7 +10,13 @@ from groupbuy.pagination import paginate
 from groupbuy.roles import LeaderRequiredMixin
 
 from .. import selectors, services
-from ..forms import CommunityForm, PickupPointEditForm, PickupPointForm, PickupPointFormSet
+from ..forms import (
+    CommunityEditForm,
+    CommunityForm,
+    PickupPointEditForm,
+    PickupPointForm,
+    PickupPointFormSet,
+)
 from .public import invite_url
 
 
@@ -127,15 +133,19 @@ class CommunityEditView(LeaderRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"community": community, "form": CommunityForm(instance=community)},
+            {"community": community, "form": CommunityEditForm(instance=community)},
         )
 
     def post(self, request, community_id: int):
         community = selectors.community_for_leader(request.user, community_id)
-        form = CommunityForm(request.POST, instance=community)
+        form = CommunityEditForm(request.POST, instance=community)
         if not form.is_valid():
             return render(request, self.template_name, {"community": community, "form": form})
-        services.community_update(community=community, **_community_fields(form))
+        services.community_update(
+            community=community,
+            wechat_robot_webhook=form.cleaned_data["wechat_robot_webhook"],
+            **_community_fields(form),
+        )
         messages.success(request, _("Community saved."))
         return redirect("accounts:community_detail", community_id=community.pk)
 

@@ -178,6 +178,42 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot):
     expect(member.get_by_test_id("bottom-nav")).to_be_visible()
     expect(member.get_by_test_id("message-success")).to_be_visible()
 
+    # The member finds the welcome notice in the inbox and acknowledges it with one tap.
+    nav_inbox = member.get_by_test_id("nav-inbox")
+    expect(nav_inbox.get_by_test_id("unread-badge")).to_have_text(re.compile(r"1"))
+    nav_inbox.tap()
+    expect(member).to_have_url(path_is("/m/inbox/"))
+    member.get_by_test_id("notification-community_welcome").get_by_role("link").tap()
+    expect(member.get_by_test_id("notification-title")).to_contain_text(COMMUNITY)
+    member.get_by_test_id("acknowledge").tap()
+    expect(member.get_by_test_id("acknowledged")).to_be_visible()  # swapped in by htmx
+    expect(member.get_by_test_id("acknowledge")).to_have_count(0)
+    expect(member.get_by_test_id("unread-badge")).to_have_count(0)
+
+    # The leader sees the welcome counted as acknowledged, sends an announcement and
+    # follows who acknowledged it.
+    leader.get_by_test_id("notices-link").click()
+    expect(leader).to_have_url(re.compile(r"/leader/communities/\d+/notices/$"))
+    expect(leader.get_by_test_id("notice-acknowledged").first).to_have_text("1")
+    announcement = leader.get_by_test_id("announcement-form")
+    announcement.get_by_label("Title").fill("明天下午到货")
+    announcement.get_by_label("Message").fill("请带购物袋到自提点。")
+    leader.get_by_test_id("send-announcement").click()
+    expect(leader).to_have_url(re.compile(r"/notices/\d+/$"))
+    expect(leader.get_by_test_id("count-total")).to_have_text("2")  # the member and the leader
+    expect(leader.get_by_test_id("count-acknowledged")).to_have_text("0")
+
+    member.goto("/m/inbox/")
+    member.get_by_test_id("notification-community_announcement").get_by_role("link").tap()
+    expect(member.get_by_test_id("notification-body")).to_contain_text("请带购物袋")
+    member.get_by_test_id("acknowledge").tap()
+    expect(member.get_by_test_id("acknowledged")).to_be_visible()
+
+    leader.reload()
+    expect(leader.get_by_test_id("count-acknowledged")).to_have_text("1")
+    leader.get_by_test_id("show-unacknowledged").click()
+    expect(leader.get_by_test_id("coverage-row")).to_have_count(1)  # only the leader's own copy
+
     # 5. Every role's home page, for the record.
     member.reload()
     screenshot(member, "member-home")
