@@ -87,3 +87,35 @@ def test_staff_queue(path, new_desktop_context, live_server):
     page = context.new_page()
     page.goto(path)
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", ["/m/inbox/", "inbox-detail", "/m/notification-settings/"])
+def test_member_messages_on_phone(path, new_phone_context, live_server):
+    membership = MembershipFactory(user__preferred_language="zh-hans")
+    notification = membership.user.notifications.get()  # the welcome notice
+    if path == "inbox-detail":
+        path = f"/m/inbox/{notification.pk}/"
+    context = new_phone_context()
+    log_in(context, membership.user, live_server)
+    page = context.new_page()
+    page.goto(path)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("page_name", ["notices", "coverage"])
+def test_leader_notice_pages(page_name, new_desktop_context, live_server):
+    from notifications.services import community_announce
+
+    community = CommunityFactory()
+    MembershipFactory(community=community)
+    broadcast = community_announce(
+        community=community, actor=community.leader, title="明天到货", body="请带袋子"
+    )
+    path = f"/leader/communities/{community.pk}/notices/"
+    if page_name == "coverage":
+        path += f"{broadcast.pk}/"
+    context = new_desktop_context()
+    log_in(context, community.leader, live_server)
+    page = context.new_page()
+    page.goto(path)
+    assert_accessible(page)
