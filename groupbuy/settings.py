@@ -211,6 +211,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=3)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30)
 NOTIFICATIONS_REQUEUE_LEASE_SECONDS = 120
+# Secret path segment of the Aliyun SMS delivery-report URL; unset: no such endpoint.
+ALIYUN_SMS_REPORT_TOKEN = env.str("ALIYUN_SMS_REPORT_TOKEN", default="")
 # No SMS from 22:00 to 08:00 local time (sign-in codes are not notifications and still go).
 NOTIFICATIONS_SMS_QUIET_HOURS = (22, 8)
 

@@ -211,6 +211,10 @@ class Delivery(ConcurrentTransitionMixin, models.Model):
     def mark_failed(self):
         pass
 
+    @transition(field=status, source=DeliveryStatus.SENT, target=DeliveryStatus.FAILED)
+    def mark_undelivered(self):
+        """The provider accepted the send but later reported it never arrived."""
+
 
 class NotificationPreference(models.Model):
     """A member's choice of extra channels for one kind; no row means the kind's default."""

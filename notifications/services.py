@@ -295,7 +295,11 @@ def notify(
 
 
 def enqueue_deliveries(delivery_ids: list[int], *, countdown: float | None = None) -> int:
-    """Queue sends in chunks; a broker outage only delays them (the sweeper retries)."""
+    """Queue sends in chunks; a broker outage only delays them (the sweeper retries).
+
+    The first chunk that cannot be published ends the attempt: every further chunk would
+    wait out the same publish retries, holding up the request that wrote the outbox.
+    """
     from .tasks import send_deliveries
 
     queued = 0
@@ -305,10 +309,12 @@ def enqueue_deliveries(delivery_ids: list[int], *, countdown: float | None = Non
             send_deliveries.apply_async(args=[chunk], countdown=countdown)
         except Exception:  # broker down: the rows stay queued for the sweeper
             logger.warning(
-                "could not queue %d deliveries; the sweeper will", len(chunk), exc_info=True
+                "could not queue %d deliveries; the sweeper will",
+                len(delivery_ids) - start,
+                exc_info=True,
             )
-        else:
-            queued += len(chunk)
+            break
+        queued += len(chunk)
     return queued
 
 
@@ -409,6 +415,25 @@ def delivery_send(*, delivery_id: int) -> str:
             delivery.mark_sent()
         delivery.save()
         return "sent"
+
+
+def delivery_record_receipt(*, delivery_id: int, delivered: bool, error: str = "") -> bool:
+    """Apply a provider's delivery report to a sent delivery; repeats change nothing."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .filter(pk=delivery_id, status=DeliveryStatus.SENT)
+            .first()
+        )
+        if delivery is None:
+            return False
+        if delivered:
+            delivery.mark_delivered()
+        else:
+            delivery.mark_undelivered()
+            delivery.last_error = error[:2000]
+        delivery.save()
+        return True
 
 
 def deliveries_requeue_due(*, limit: int = 1000) -> int:

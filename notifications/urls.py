@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import inbox, leader
+from .views import inbox, leader, receipts
 
 app_name = "notifications"
 
@@ -32,6 +32,11 @@ def _inbox_urls(prefix: str, layout: str):
 
 
 urlpatterns = [
+    path(
+        "notifications/sms/aliyun-report/<str:token>/",
+        receipts.aliyun_sms_report,
+        name="aliyun_sms_report",
+    ),
     *_inbox_urls("m/", "member"),
     *_inbox_urls("", "dashboard"),
     path(
