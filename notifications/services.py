@@ -111,7 +111,11 @@ def _recipient_subquery(recipients) -> tuple[str, tuple]:
         queryset = recipients
     else:
         queryset = User.objects.filter(pk__in=[user.pk for user in recipients])
-    queryset = queryset.filter(is_active=True).order_by().values("id", "preferred_language")
+    # A join in the caller's queryset (members of several communities) may repeat a user;
+    # one notification per recipient is a constraint, so repeat rows must go.
+    queryset = (
+        queryset.filter(is_active=True).order_by().values("id", "preferred_language").distinct()
+    )
     sql, params = queryset.query.sql_with_params()
     return sql, params
 
