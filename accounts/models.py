@@ -106,7 +106,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self):
-        return self.display_name or self.phone or self.email or f"#{self.pk}"
+        # Shown to other people (leaders' lists, exports): never the whole phone number.
+        return self.display_name or self.masked_phone or self.email or f"#{self.pk}"
 
     @property
     def masked_phone(self) -> str:

@@ -1,6 +1,6 @@
 """Every read of notifications, scoped by the user asking."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -78,7 +78,7 @@ def broadcast_coverage(broadcast: Broadcast) -> dict:
     acknowledged = broadcast.notifications.filter(acknowledgement__isnull=False).count()
     by_channel: dict[str, dict[str, int]] = {}
     rows = (
-        Delivery.objects.filter(Q(broadcast=broadcast) | Q(broadcast__reminder_of=broadcast))
+        Delivery.objects.filter(broadcast=broadcast)
         .values("channel", "status")
         .annotate(n=Count("id"))
     )
