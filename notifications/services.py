@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
@@ -394,6 +395,8 @@ def delivery_send(*, delivery_id: int) -> str:
         delivery.attempts += 1
         try:
             message_id = _send_over_channel(delivery)
+        except SoftTimeLimitExceeded:
+            raise  # not the channel's fault: roll back, the task re-queues the rest
         except Exception as error:
             retryable = error.retryable if isinstance(error, ChannelError) else True
             if not isinstance(error, ChannelError):
