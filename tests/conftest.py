@@ -61,3 +61,23 @@ def sms_outbox():
     from notifications import sms
 
     return sms.outbox
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_stray_test_db_sessions(django_db_setup, django_db_blocker):
+    """End leftover PostgreSQL sessions before the test database is dropped.
+
+    Once Playwright's sync API has run in a worker, an event loop lives in its main thread
+    and Django keys connections by async context as well as thread, so a test can leave a
+    connection in a context nobody closes; it would block dropping the test database.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -48,16 +48,16 @@ def _b_urls(community_b):
     }
 
 
-@pytest.mark.parametrize("page", ["detail", "edit", "point_new", "point_edit"])
-def test_leader_cannot_get_another_leaders_community(client, leader_a, community_b, page):
+@pytest.mark.parametrize("target", ["detail", "edit", "point_new", "point_edit"])
+def test_leader_cannot_get_another_leaders_community(client, leader_a, community_b, target):
     client.force_login(leader_a)
-    response = client.get(_b_urls(community_b)[page])
+    response = client.get(_b_urls(community_b)[target])
     assert response.status_code == 404
     assert community_b.name not in response.content.decode()
 
 
 @pytest.mark.parametrize(
-    ("page", "data"),
+    ("target", "data"),
     [
         ("detail", {}),
         ("edit", COMMUNITY_DATA),
@@ -65,15 +65,15 @@ def test_leader_cannot_get_another_leaders_community(client, leader_a, community
         ("point_edit", {**POINT_DATA, "is_active": ""}),
     ],
 )
-def test_leader_cannot_post_to_another_leaders_community(client, leader_a, community_b, page, data):
+def test_leader_cannot_post_to_another_leaders_community(client, leader_a, community_b, target, data):
     client.force_login(leader_a)
     name_before = community_b.name
     point = community_b.pickup_points.get()
 
-    response = client.post(_b_urls(community_b)[page], data)
+    response = client.post(_b_urls(community_b)[target], data)
 
     # The detail page takes no POST at all.
-    assert response.status_code == (405 if page == "detail" else 404)
+    assert response.status_code == (405 if target == "detail" else 404)
     community_b.refresh_from_db()
     point.refresh_from_db()
     assert community_b.name == name_before

@@ -146,3 +146,4 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return save
+
