@@ -65,7 +65,9 @@ def test_leader_cannot_get_another_leaders_community(client, leader_a, community
         ("point_edit", {**POINT_DATA, "is_active": ""}),
     ],
 )
-def test_leader_cannot_post_to_another_leaders_community(client, leader_a, community_b, target, data):
+def test_leader_cannot_post_to_another_leaders_community(
+    client, leader_a, community_b, target, data
+):
     client.force_login(leader_a)
     name_before = community_b.name
     point = community_b.pickup_points.get()

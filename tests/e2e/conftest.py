@@ -146,4 +146,3 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return save
-
