@@ -9,6 +9,9 @@ import os
 
 import pytest
 
+from accounts.models import ReviewStatus
+from tests.factories import CommunityFactory, StaffFactory, SupplierFactory, UserFactory
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -81,3 +84,38 @@ def _drop_stray_test_db_sessions(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+# Users holding each role, shared by the app test suites.
+@pytest.fixture
+def member(db):
+    """A signed-up user holding only the member role."""
+    return UserFactory()
+
+
+@pytest.fixture
+def community(db):
+    """An approved community; its leader holds the leader role."""
+    return CommunityFactory()
+
+
+@pytest.fixture
+def leader(community):
+    return community.leader
+
+
+@pytest.fixture
+def supplier(db):
+    """An approved supplier organisation."""
+    return SupplierFactory(status=ReviewStatus.APPROVED)
+
+
+@pytest.fixture
+def supplier_user(supplier):
+    """The owner of an approved supplier; holds the supplier role."""
+    return supplier.members.get(is_owner=True).user
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()

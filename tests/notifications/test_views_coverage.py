@@ -33,16 +33,6 @@ WEBHOOK = (
 
 
 @pytest.fixture
-def community(db):
-    return CommunityFactory()
-
-
-@pytest.fixture
-def leader(community):
-    return community.leader
-
-
-@pytest.fixture
 def members(community):
     """Four members besides the leader, with names that sort in creation order."""
     users = [UserFactory(display_name=f"Member {i}", email=f"m{i}@example.com") for i in range(4)]
