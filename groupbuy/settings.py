@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groupbuy.tasks.beat_heartbeat",
         "schedule": 60.0,
     },
+    "catalog-expire-due": {
+        "task": "catalog.expire_due",
+        "schedule": 15 * 60.0,
+    },
     "notifications-sweep-due-deliveries": {
         "task": "notifications.sweep_due_deliveries",
         "schedule": 60.0,

@@ -14,9 +14,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
+    path("", include("catalog.urls")),
 ]
 
-if settings.DEBUG:
+if settings.DEBUG:  # uploads are served by the web server in production
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,3 @@
+"""URL patterns of the supplier's bulk import/export pages (included by catalog/urls.py)."""
+
+urlpatterns = []
