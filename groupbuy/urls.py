@@ -1,9 +1,13 @@
+import re
+
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.views import public
+
+from . import views
 
 admin.site.site_header = _("Tuangou")
 
@@ -17,7 +21,12 @@ urlpatterns = [
     path("", include("catalog.urls")),
 ]
 
-if settings.DEBUG:  # uploads are served by the web server in production
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    # Uploaded product pictures. A proxy or object storage in front can take this over
+    # (SERVE_MEDIA=0); without one, the web tier serves them itself.
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            views.media,
+        )
+    ]

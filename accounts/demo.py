@@ -1,5 +1,4 @@
-from django.core.management.base import BaseCommand
-from django.db import transaction
+"""Demo accounts for the embedded mode (seed_demo)."""
 
 from accounts import services
 from accounts.models import Community, ReviewStatus, SupplierOrganization, User
@@ -151,64 +150,41 @@ def _user(*, email=None, phone, display_name, password=None, is_staff=False):
     return user
 
 
-class Command(BaseCommand):
-    help = "Load demo data for every role (safe to run again) and print the log-ins."
+def seed_accounts() -> dict:
+    """Staff, suppliers, leaders with communities and members; safe to run again."""
+    staff = _user(**STAFF, password=DEMO_PASSWORD, is_staff=True)
 
-    @transaction.atomic
-    def handle(self, *args, **options):
-        staff = _user(**STAFF, password=DEMO_PASSWORD, is_staff=True)
+    suppliers = []
+    for spec in SUPPLIERS:
+        user = _user(**spec["user"], password=DEMO_PASSWORD)
+        supplier = SupplierOrganization.objects.filter(
+            licence_number=spec["company"]["licence_number"]
+        ).first()
+        if supplier is None:
+            supplier = services.supplier_register(user=user, **spec["company"])
+        if spec["status"] == ReviewStatus.APPROVED and supplier.status == ReviewStatus.PENDING:
+            supplier = services.supplier_approve(supplier=supplier, actor=staff)
+        suppliers.append(supplier)
 
-        for spec in SUPPLIERS:
-            user = _user(**spec["user"], password=DEMO_PASSWORD)
-            supplier = SupplierOrganization.objects.filter(
-                licence_number=spec["company"]["licence_number"]
-            ).first()
-            if supplier is None:
-                supplier = services.supplier_register(user=user, **spec["company"])
-            if spec["status"] == ReviewStatus.APPROVED and supplier.status == ReviewStatus.PENDING:
-                services.supplier_approve(supplier=supplier, actor=staff)
-
-        communities = []
-        for spec in LEADERS:
-            user = _user(**spec["user"], password=DEMO_PASSWORD)
-            community = Community.objects.filter(
-                leader=user, name=spec["community"]["name"]
-            ).first()
-            if community is None:
-                community = services.community_apply(
-                    user=user, pickup_points=spec["points"], **spec["community"]
-                )
-            if spec["status"] == ReviewStatus.APPROVED and community.status == ReviewStatus.PENDING:
-                community = services.community_approve(community=community, actor=staff)
-            if community.status == ReviewStatus.APPROVED:
-                communities.append(community)
-
-        members = []
-        for number in range(1, MEMBER_COUNT + 1):
-            member = _user(phone=f"+86138000000{number:02d}", display_name=f"团员{number:02d}")
-            services.community_join(
-                user=member, community=communities[(number - 1) % len(communities)]
+    communities = []
+    for spec in LEADERS:
+        user = _user(**spec["user"], password=DEMO_PASSWORD)
+        community = Community.objects.filter(leader=user, name=spec["community"]["name"]).first()
+        if community is None:
+            community = services.community_apply(
+                user=user, pickup_points=spec["points"], **spec["community"]
             )
-            members.append(member)
-        # One member shops in both communities, to show the community switch.
-        services.community_join(user=members[0], community=communities[1])
-        services.community_set_current(user=members[0], community=communities[0])
+        if spec["status"] == ReviewStatus.APPROVED and community.status == ReviewStatus.PENDING:
+            community = services.community_approve(community=community, actor=staff)
+        if community.status == ReviewStatus.APPROVED:
+            communities.append(community)
 
-        self._print_logins(communities)
-
-    def _print_logins(self, communities):
-        out = self.stdout
-        out.write(
-            self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login/")
-        )
-        out.write(f"  Platform staff : {STAFF['email']} / {DEMO_PASSWORD}   (also /admin/)")
-        out.write(f"  Supplier       : {SUPPLIERS[0]['user']['email']} / {DEMO_PASSWORD}")
-        out.write(f"  Supplier (pending review): {SUPPLIERS[2]['user']['email']} / {DEMO_PASSWORD}")
-        out.write(f"  Leader         : {LEADERS[0]['user']['email']} / {DEMO_PASSWORD}")
-        out.write(f"  Leader applicant (pending): {LEADERS[2]['user']['email']} / {DEMO_PASSWORD}")
-        out.write(
-            "  Member         : phone +8613800000001, password left empty; "
-            "the SMS sign-in code is printed in this console"
-        )
-        for community in communities:
-            out.write(f"  Invite code of {community.name}: {community.invite_code}")
+    members = []
+    for number in range(1, MEMBER_COUNT + 1):
+        member = _user(phone=f"+86138000000{number:02d}", display_name=f"团员{number:02d}")
+        services.community_join(user=member, community=communities[(number - 1) % len(communities)])
+        members.append(member)
+    # One member shops in both communities, to show the community switch.
+    services.community_join(user=members[0], community=communities[1])
+    services.community_set_current(user=members[0], community=communities[0])
+    return {"staff": staff, "suppliers": suppliers, "communities": communities}
