@@ -124,6 +124,7 @@ def _picture(colour: tuple[int, int, int], label: str) -> SimpleUploadedFile:
 
 def seed_catalog(*, staff, suppliers) -> dict[str, int]:
     """Products with pictures and offers in each review state; safe to run again."""
+    services.categories_ensure_defaults()
     today = timezone.localdate()
     counts: dict[str, int] = {}
     for index, name, name_en, spec, unit, category, storage, colour, terms, state in PRODUCTS:

@@ -186,7 +186,9 @@ def catalog_search(
     weekday: int | None = None,
     sort: str = "newest",
 ) -> QuerySet[Offer]:
-    offers = listed_offers().annotate(margin=F("retail_price") - F("supply_price"))
+    # alias, not annotate: Offer.margin is a read-only property, so an annotation of that
+    # name could not be set on the instances; the alias still serves order_by("-margin").
+    offers = listed_offers().alias(margin=F("retail_price") - F("supply_price"))
     if query:
         offers = offers.filter(
             Q(product__name__icontains=query)

@@ -52,6 +52,20 @@ def _require_approved(supplier: SupplierOrganization) -> None:
         raise DomainError(_("Your supplier registration is not approved yet."))
 
 
+# Categories
+
+
+def categories_ensure_defaults() -> None:
+    """Create the default categories that are missing (the data migration does it once)."""
+    from .categories import DEFAULT_CATEGORIES
+    from .models import Category
+
+    for position, (code, name, name_en) in enumerate(DEFAULT_CATEGORIES):
+        Category.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "position": position}
+        )
+
+
 # Products
 
 

@@ -47,6 +47,27 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _data_from_migrations(request, django_db_blocker):
+    """Put back what data migrations load (the default categories).
+
+    Transactional tests end with a flush that empties every table; later tests in the same
+    worker would otherwise find no categories.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    from catalog.categories import DEFAULT_CATEGORIES
+    from catalog.models import Category
+    from catalog.services import categories_ensure_defaults
+
+    with django_db_blocker.unblock():
+        if Category.objects.count() < len(DEFAULT_CATEGORIES):
+            categories_ensure_defaults()
+
+
+@pytest.fixture(autouse=True)
 def _fast_and_captured(settings):
     """Cheap password hashing, SMS captured in memory, no rate limits between tests."""
     from notifications import sms

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from groupbuy.dashboards import staff_cards
 from groupbuy.exceptions import DomainError
 from groupbuy.forms import add_domain_error
 from groupbuy.pagination import paginate
@@ -28,6 +29,7 @@ class StaffHomeView(StaffRequiredMixin, View):
             {
                 "pending_suppliers": selectors.supplier_review_queue().count(),
                 "pending_leaders": selectors.leader_application_queue().count(),
+                "cards": staff_cards(),
             },
         )
 

@@ -6,9 +6,13 @@ only, never on wording. Nothing is created behind the browser's back except the 
 account (staff are not self-service).
 """
 
+import io
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
@@ -19,6 +23,9 @@ MEMBER_PHONE = "+8613911110003"
 STAFF_EMAIL = "reviewer@example.com"
 STAFF_PASSWORD = "review-pass-2024"
 
+PRODUCT = "阳光玫瑰葡萄"
+PRODUCT_EN = "Shine Muscat grapes"
+PRODUCT_ANY_LANGUAGE = re.compile(f"{PRODUCT}|{PRODUCT_EN}")
 COMPANY = "上海鲜果供应链有限公司"
 LICENCE = "91310115MA1H7XYZ99"
 COMMUNITY = "花木苑"
@@ -50,7 +57,7 @@ def sign_up_with_phone(page: Page, phone: str, sms) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_journey(new_desktop_context, new_phone_context, sms, screenshot):
+def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_path, settings):
     # Staff accounts are provisioned, not signed up; like seed_demo, their phone is
     # verified (an unverified phone would send the e-mail + password log-in to an SMS step).
     User.objects.create_user(
@@ -213,6 +220,83 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot):
     expect(leader.get_by_test_id("count-acknowledged")).to_have_text("1")
     leader.get_by_test_id("show-unacknowledged").click()
     expect(leader.get_by_test_id("coverage-row")).to_have_count(1)  # only the leader's own copy
+
+    # 6. The supplier posts a product with a picture and an offer, and submits it.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    picture = tmp_path / "grapes.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 600), (120, 190, 90)).save(buffer, format="PNG")
+    picture.write_bytes(buffer.getvalue())
+
+    supplier.goto("/supplier/")
+    supplier.get_by_test_id("nav-products").click()
+    supplier.get_by_test_id("new-product").click()
+    product_form = supplier.get_by_test_id("product-form")
+    product_form.get_by_label(re.compile(r"^Name")).fill(PRODUCT)
+    product_form.get_by_label(re.compile(r"^English name")).fill(PRODUCT_EN)
+    product_form.get_by_label("Specification").fill("500 g x 2")
+    product_form.get_by_label("Unit").fill("盒")
+    product_form.get_by_label("Category").select_option(label="Fruit")
+    product_form.get_by_label("Origin").fill("云南")
+    product_form.get_by_label("Storage").select_option("chilled")
+    product_form.get_by_label("Shelf life (days)").fill("7")
+    supplier.get_by_test_id("save-product").click()
+    expect(supplier.get_by_test_id("product-details")).to_contain_text(PRODUCT_ANY_LANGUAGE)
+    supplier.get_by_test_id("image-form").locator("input[type=file]").set_input_files(picture)
+    supplier.get_by_test_id("upload-image").click()
+    expect(supplier.get_by_test_id("product-image")).to_have_count(1)
+
+    supplier.get_by_test_id("new-offer").click()
+    offer_form = supplier.get_by_test_id("offer-form")
+    today = timezone.localdate()
+    offer_form.get_by_label("Supply price").fill("32.00")
+    offer_form.get_by_label("Suggested retail price").fill("45.90")
+    offer_form.get_by_label("Minimum order quantity").fill("12")
+    offer_form.get_by_label("Case size").fill("6")
+    offer_form.get_by_label("Capacity per delivery day").fill("400")
+    offer_form.get_by_label("Lead time (days)").fill("1")
+    for day in ("Monday", "Wednesday", "Friday"):
+        offer_form.get_by_label(day).check()
+    offer_form.get_by_label("Valid from").fill(today.isoformat())
+    offer_form.get_by_label("Valid until").fill((today + timedelta(days=30)).isoformat())
+    supplier.get_by_test_id("save-offer").click()
+    supplier.get_by_test_id("submit-offer").click()
+    expect(supplier.get_by_test_id("offer-status").get_by_test_id("status")).to_have_class(
+        re.compile(r"\bbadge-submitted\b")
+    )
+
+    # Staff approve it from the review queue; the supplier signs the contract it triggers.
+    staff.goto("/staff/")
+    staff.get_by_test_id("nav-offer-review").click()
+    staff.get_by_test_id("offer-row").filter(has_text=PRODUCT_ANY_LANGUAGE).get_by_role(
+        "link"
+    ).first.click()
+    staff.get_by_test_id("approve").click()
+    expect(staff.get_by_test_id("message-success")).to_be_visible()
+
+    supplier.goto("/supplier/")
+    supplier.get_by_test_id("nav-contracts").click()
+    supplier.get_by_test_id("contract-row").first.get_by_role("link").first.click()
+    sign_form = supplier.get_by_test_id("sign-form")
+    sign_form.get_by_label("Your full name").fill("王经理")
+    sign_form.get_by_role("checkbox").check()
+    supplier.get_by_test_id("sign-contract").click()
+    expect(supplier.get_by_test_id("signed-name")).to_contain_text("王经理")
+
+    # The leader finds the offer in the catalog with a filter and opens it.
+    leader.goto("/leader/")
+    leader.get_by_test_id("nav-catalog").click()
+    catalog = leader.get_by_test_id("catalog-form")
+    catalog.get_by_label("Search").fill("葡萄")
+    catalog.get_by_label("Category").select_option(label="Fruit")
+    catalog.get_by_label("Delivers on").select_option(label="Wednesday")
+    leader.get_by_test_id("catalog-apply").click()
+    card = leader.get_by_test_id("offer-card").filter(has_text=PRODUCT_ANY_LANGUAGE)
+    expect(card).to_have_count(1)
+    expect(card.get_by_test_id("offer-margin")).to_contain_text("13.90")
+    card.get_by_role("link").first.click()
+    expect(leader.get_by_test_id("offer-detail")).to_contain_text(COMPANY)
+    screenshot(leader, "leader-catalog-offer")
 
     # 5. Every role's home page, for the record.
     member.reload()
