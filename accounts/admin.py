@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm.admin import FSMAdminMixin
 
+from groupbuy.admin_transitions import ServiceTransitionsAdminMixin
+
+from . import services
 from .models import Community, Membership, PickupPoint, SupplierMember, SupplierOrganization, User
 
 
@@ -34,11 +37,16 @@ class SupplierMemberInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
-# Review decisions go through the staff review pages (they record who, when and why);
-# the admin shows the state read-only and keeps the raw data editable.
+# Decisions in the admin run the same services as the staff review pages.
 @admin.register(SupplierOrganization)
-class SupplierOrganizationAdmin(FSMAdminMixin, admin.ModelAdmin):
-    fsm_fields = ["status"]
+class SupplierOrganizationAdmin(ServiceTransitionsAdminMixin, admin.ModelAdmin):
+    transition_services = {
+        "approve": lambda obj, actor: services.supplier_approve(supplier=obj, actor=actor),
+        "reject": lambda obj, actor, reason: services.supplier_reject(
+            supplier=obj, actor=actor, reason=reason
+        ),
+    }
+    transitions_with_reason = ("reject",)
     list_display = ["name", "licence_number", "contact_name", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "licence_number", "contact_phone"]
@@ -52,8 +60,15 @@ class PickupPointInline(admin.TabularInline):
 
 
 @admin.register(Community)
-class CommunityAdmin(FSMAdminMixin, admin.ModelAdmin):
-    fsm_fields = ["status"]
+class CommunityAdmin(ServiceTransitionsAdminMixin, admin.ModelAdmin):
+    transition_services = {
+        "approve": lambda obj, actor: services.community_approve(community=obj, actor=actor),
+        "reject": lambda obj, actor, reason: services.community_reject(
+            community=obj, actor=actor, reason=reason
+        ),
+    }
+    transitions_with_reason = ("reject",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "area", "leader", "invite_code", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "area", "invite_code", "leader__phone", "leader__email"]

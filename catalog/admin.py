@@ -1,8 +1,8 @@
-from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
-from django.utils.translation import gettext_lazy as _
-from django_fsm.admin import FSMAdminMixin
+from django.contrib import admin
 
+from groupbuy.admin_transitions import ServiceTransitionsAdminMixin
+
+from . import services
 from .models import Category, ContractStatus, Offer, Product, ProductImage, SupplierContract
 
 
@@ -28,26 +28,8 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [ProductImageInline]
 
 
-class _NoAdminTransitions(FSMAdminMixin):
-    """Decisions go through the staff pages (catalog/views/staff.py): their services record
-    who, when, from, to and why, and notify the supplier. The admin shows the state
-    read-only (the field is protected) and offers no transition buttons; a hand-made
-    transition POST is refused rather than applied unrecorded."""
-
-    fsm_fields = ["status"]
-
-    def is_fsm_transition_visible(self, transition) -> bool:
-        return False
-
-    def response_change(self, request, obj):
-        if request.POST.get(self.fsm_post_param):
-            self.message_user(
-                request,
-                _("State changes are made on the staff pages, where they are recorded."),
-                level=messages.ERROR,
-            )
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
+class _StaffDecisionsAdmin(ServiceTransitionsAdminMixin):
+    """Admin transition buttons run the same services as the staff pages (audit, notices)."""
 
     def has_add_permission(self, request):
         # Offers are created by suppliers, contracts are issued by the approval service.
@@ -55,7 +37,21 @@ class _NoAdminTransitions(FSMAdminMixin):
 
 
 @admin.register(Offer)
-class OfferAdmin(_NoAdminTransitions, admin.ModelAdmin):
+class OfferAdmin(_StaffDecisionsAdmin, admin.ModelAdmin):
+    transition_services = {
+        "approve": lambda obj, actor: services.offer_approve(offer=obj, actor=actor),
+        "reject": lambda obj, actor, reason: services.offer_reject(
+            offer=obj, actor=actor, reason=reason
+        ),
+        "request_changes": lambda obj, actor, reason: services.offer_request_changes(
+            offer=obj, actor=actor, reason=reason
+        ),
+        "suspend": lambda obj, actor, reason: services.offer_suspend(
+            offer=obj, actor=actor, reason=reason
+        ),
+        "reinstate": lambda obj, actor: services.offer_reinstate(offer=obj, actor=actor),
+    }
+    transitions_with_reason = ("reject", "request_changes", "suspend")
     list_display = [
         "product",
         "supplier",
@@ -82,7 +78,13 @@ class OfferAdmin(_NoAdminTransitions, admin.ModelAdmin):
 
 
 @admin.register(SupplierContract)
-class SupplierContractAdmin(_NoAdminTransitions, admin.ModelAdmin):
+class SupplierContractAdmin(_StaffDecisionsAdmin, admin.ModelAdmin):
+    transition_services = {
+        "terminate": lambda obj, actor, reason: services.contract_terminate(
+            contract=obj, actor=actor, reason=reason
+        ),
+    }
+    transitions_with_reason = ("terminate",)
     list_display = [
         "supplier",
         "terms_version",

@@ -1,10 +1,12 @@
-"""The Django admin of the catalog: browsable and searchable, states read-only, no
-transitions that would skip the staff pages' audit trail and notices."""
+"""The Django admin of the catalog: browsable and searchable, states read-only, and
+transition buttons that run the same services as the staff pages."""
 
 import pytest
 from django.urls import reverse
 
+from catalog import services
 from catalog.models import Offer, OfferStatus
+from groupbuy.selectors import state_changes_for
 from tests.catalog.conftest import make_listed_offer, make_product, offer_terms
 from tests.factories import StaffFactory
 
@@ -39,13 +41,14 @@ def test_changelists_filter_by_status(admin_client, listed, model, params):
     assert response.context["cl"].result_count == 1
 
 
-def test_offer_change_page_shows_status_read_only_without_transitions(admin_client, listed):
+def test_offer_change_page_shows_status_read_only_with_service_transitions(admin_client, listed):
     response = admin_client.get(reverse("admin:catalog_offer_change", args=[listed.pk]))
 
     assert response.status_code == 200
     body = response.content.decode()
     assert 'name="status"' not in body
-    assert "_fsm_transition_to" not in body
+    assert 'value="suspend"' in body  # the only staff decision on an approved offer
+    assert 'value="withdraw"' not in body  # the supplier's, not the admin's
     # An approved offer never changes: its terms are read-only too.
     assert 'name="supply_price"' not in body
 
@@ -60,17 +63,46 @@ def test_contract_change_page_is_read_only_once_signed(admin_client, listed):
     body = response.content.decode()
     assert 'name="status"' not in body
     assert 'name="terms_text"' not in body
-    assert "_fsm_transition_to" not in body
+    assert 'value="terminate"' in body
 
 
-def test_a_hand_made_transition_post_is_refused(admin_client, listed):
+def test_admin_approval_runs_the_service(admin_client, approved_supplier, supplier_owner):
+    offer = services.offer_create(product=make_product(approved_supplier), **offer_terms())
+    services.offer_submit(offer=offer, actor=supplier_owner)
+    url = reverse("admin:catalog_offer_change", args=[offer.pk])
+
+    admin_client.post(url, {"_fsm_transition_to": "approve"}, follow=True)
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.APPROVED
+    change = state_changes_for(offer).last()
+    assert (change.transition, change.to_state) == ("approve", "approved")
+    assert change.actor is not None and change.actor.is_superuser
+    assert supplier_owner.notifications.filter(kind="offer_approved").exists()
+    assert approved_supplier.contracts.filter(status="pending_signature").count() == 1
+
+
+def test_admin_suspension_asks_for_a_reason(admin_client, listed):
+    change_url = reverse("admin:catalog_offer_change", args=[listed.pk])
+
+    response = admin_client.post(change_url, {"_fsm_transition_to": "suspend"})
+    assert response.status_code == 302
+    form_url = response["Location"]
+    assert admin_client.post(form_url, {"reason": ""}).status_code == 200  # form error
+    assert Offer.objects.get(pk=listed.pk).status == OfferStatus.APPROVED
+
+    admin_client.post(form_url, {"reason": "质检不合格"})
+    listed.refresh_from_db()
+    assert listed.status == OfferStatus.SUSPENDED
+    assert listed.review_reason == "质检不合格"
+
+
+def test_a_transition_without_a_service_is_refused(admin_client, listed):
     url = reverse("admin:catalog_offer_change", args=[listed.pk])
 
-    response = admin_client.post(url, {"_fsm_transition_to": "suspend"}, follow=True)
+    admin_client.post(url, {"_fsm_transition_to": "withdraw"}, follow=True)
 
-    assert response.status_code == 200
     assert Offer.objects.get(pk=listed.pk).status == OfferStatus.APPROVED
-    assert "made on the staff pages" in response.content.decode()
 
 
 def test_offers_and_contracts_are_not_added_in_the_admin(admin_client):
