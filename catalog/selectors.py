@@ -23,13 +23,29 @@ _IMAGES = Prefetch("images", queryset=ProductImage.objects.order_by("position", 
 # Supplier
 
 
-def products_for_supplier(supplier: SupplierOrganization) -> QuerySet[Product]:
+def products_for_supplier(supplier: SupplierOrganization, *, query: str = "") -> QuerySet[Product]:
+    products = Product.objects.filter(supplier=supplier)
+    if query:
+        products = products.filter(
+            Q(name__icontains=query)
+            | Q(name_en__icontains=query)
+            | Q(brand__icontains=query)
+            | Q(barcode__icontains=query)
+        )
     return (
-        Product.objects.filter(supplier=supplier)
-        .select_related("category")
+        products.select_related("category")
         .prefetch_related(_IMAGES)
         .annotate(offer_count=Count("offers", distinct=True))
         .order_by("-created_at", "-id")
+    )
+
+
+def offer_status_counts_for_supplier(supplier: SupplierOrganization) -> dict[str, int]:
+    return dict(
+        Offer.objects.filter(supplier=supplier)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
 
 

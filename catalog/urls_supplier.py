@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import supplier
+from .views import supplier, supplier_contracts
 
 urlpatterns = [
     # Products
@@ -68,20 +68,24 @@ urlpatterns = [
         name="supplier_offer_delete",
     ),
     # Contracts
-    path("supplier/contracts/", supplier.ContractListView.as_view(), name="supplier_contracts"),
+    path(
+        "supplier/contracts/",
+        supplier_contracts.ContractListView.as_view(),
+        name="supplier_contracts",
+    ),
     path(
         "supplier/contracts/<int:contract_id>/",
-        supplier.ContractDetailView.as_view(),
+        supplier_contracts.ContractDetailView.as_view(),
         name="supplier_contract",
     ),
     path(
         "supplier/contracts/<int:contract_id>/print/",
-        supplier.ContractPrintView.as_view(),
+        supplier_contracts.ContractPrintView.as_view(),
         name="supplier_contract_print",
     ),
     path(
         "supplier/contracts/<int:contract_id>/contract.pdf",
-        supplier.ContractPdfView.as_view(),
+        supplier_contracts.ContractPdfView.as_view(),
         name="supplier_contract_pdf",
     ),
 ]

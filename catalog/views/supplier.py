@@ -7,26 +7,17 @@ product, offer or contract answers 404.
 """
 
 import copy
-import io
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from xml.sax.saxutils import escape
 
 from django.contrib import messages
-from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from accounts.selectors import approved_supplier_for_user
 from groupbuy.exceptions import DomainError
@@ -38,12 +29,11 @@ from groupbuy.selectors import state_changes_for
 from .. import selectors, services
 from ..forms.supplier import (
     WEEKDAY_CHOICES,
-    ContractSignForm,
     ImageUploadForm,
     OfferForm,
     ProductForm,
 )
-from ..models import MAX_PRODUCT_IMAGES, ContractStatus, OfferStatus
+from ..models import MAX_PRODUCT_IMAGES, OfferStatus
 
 
 class _LoadSupplier:
@@ -71,15 +61,8 @@ class ProductListView(SupplierCatalogView):
     template_name = "catalog/supplier/product_list.html"
 
     def get(self, request):
-        products = selectors.products_for_supplier(self.supplier)
         query = request.GET.get("q", "").strip()
-        if query:
-            products = products.filter(
-                Q(name__icontains=query)
-                | Q(name_en__icontains=query)
-                | Q(brand__icontains=query)
-                | Q(barcode__icontains=query)
-            )
+        products = selectors.products_for_supplier(self.supplier, query=query)
         return render(
             request,
             self.template_name,
@@ -196,12 +179,7 @@ class OfferListView(SupplierCatalogView):
         status = request.GET.get("status", "")
         if status not in OfferStatus.values:
             status = ""
-        counts = dict(
-            selectors.offers_for_supplier(self.supplier)
-            .order_by()
-            .values_list("status")
-            .annotate(n=Count("id"))
-        )
+        counts = selectors.offer_status_counts_for_supplier(self.supplier)
         tabs = [("", _("All"), sum(counts.values()))] + [
             (value, label, counts.get(value, 0)) for value, label in OfferStatus.choices
         ]
@@ -395,149 +373,3 @@ class OfferDeleteView(_OfferActionView):
 
     def done(self, offer, result):
         return redirect("catalog:supplier_product", offer.product_id)
-
-
-# Contracts
-
-
-class ContractListView(SupplierCatalogView):
-    template_name = "catalog/supplier/contract_list.html"
-
-    def get(self, request):
-        return render(
-            request,
-            self.template_name,
-            {"page_obj": paginate(request, selectors.contracts_for_supplier(self.supplier))},
-        )
-
-
-class ContractDetailView(SupplierCatalogView):
-    template_name = "catalog/supplier/contract_detail.html"
-
-    def _render(self, request, contract, form=None):
-        can_sign = contract.status == ContractStatus.PENDING_SIGNATURE
-        return render(
-            request,
-            self.template_name,
-            {
-                "contract": contract,
-                "supplier": self.supplier,
-                "can_sign": can_sign,
-                "form": form or (ContractSignForm() if can_sign else None),
-                "history": state_changes_for(contract),
-                "status_choices": ContractStatus.choices,
-            },
-        )
-
-    def get(self, request, contract_id):
-        contract = selectors.contract_for_supplier(self.supplier, contract_id)
-        return self._render(request, contract)
-
-    def post(self, request, contract_id):
-        contract = selectors.contract_for_supplier(self.supplier, contract_id)
-        form = ContractSignForm(request.POST)
-        if form.is_valid():
-            try:
-                services.contract_sign(
-                    contract=contract,
-                    actor=request.user,
-                    typed_name=form.cleaned_data["typed_name"],
-                    agreed=form.cleaned_data["agreed"],
-                    ip=request.META.get("REMOTE_ADDR"),
-                )
-            except DomainError as error:
-                add_domain_error(form, error)
-            except (TransitionNotAllowed, ConcurrentTransition) as error:
-                messages.error(request, _fsm_error_message(error))
-                return redirect("catalog:supplier_contract", contract.pk)
-            else:
-                messages.success(
-                    request,
-                    _("Contract signed. Leaders can now see your approved offers."),
-                )
-                return redirect("catalog:supplier_contract", contract.pk)
-        return self._render(request, contract, form)
-
-
-class ContractPrintView(SupplierCatalogView):
-    template_name = "catalog/supplier/contract_print.html"
-
-    def get(self, request, contract_id):
-        contract = selectors.contract_for_supplier(self.supplier, contract_id)
-        return render(
-            request, self.template_name, {"contract": contract, "supplier": self.supplier}
-        )
-
-
-PDF_FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
-
-
-def _pdf_text(text) -> str:
-    """Plain text as a reportlab paragraph: escaped, line breaks kept."""
-    lines = [escape(line.strip()) for line in str(text).splitlines()]
-    return "<br/>".join(lines)
-
-
-def _signed_time(contract) -> str:
-    local = timezone.localtime(contract.signed_at)
-    return f"{local:%Y-%m-%d %H:%M:%S} ({timezone.get_current_timezone_name()})"
-
-
-def contract_pdf_bytes(contract, *, supplier) -> bytes:
-    """The contract as a PDF; Chinese renders with the built-in STSong-Light CID font."""
-    base = ParagraphStyle("contract", fontName=PDF_FONT, fontSize=10.5, leading=16, wordWrap="CJK")
-    title = ParagraphStyle("title", parent=base, fontSize=18, leading=26, spaceAfter=8)
-    heading = ParagraphStyle("heading", parent=base, fontSize=13, leading=20, spaceBefore=10)
-    muted = ParagraphStyle("muted", parent=base, textColor="#57606a")
-
-    def row(label, value):
-        return Paragraph(f"{escape(str(label))}: {_pdf_text(value)}", base)
-
-    story = [
-        Paragraph(escape(_("Supply contract")), title),
-        row(_("Supplier"), supplier.name),
-        row(_("Terms version"), contract.terms_version),
-        row(_("Status"), contract.get_status_display()),
-        row(_("Commission"), f"{contract.commission_rate}%"),
-        row(_("Valid"), f"{contract.valid_from:%Y-%m-%d} – {contract.valid_until:%Y-%m-%d}"),
-        Paragraph(escape(_("Fees and settlement")), heading),
-        Paragraph(_pdf_text(contract.fee_terms), base),
-        Paragraph(escape(_("Terms")), heading),
-    ]
-    for block in str(contract.terms_text).split("\n\n"):
-        if block.strip():
-            story += [Paragraph(_pdf_text(block), base), Spacer(1, 6)]
-    story.append(Paragraph(escape(_("Signature")), heading))
-    if contract.signed_at:
-        story += [
-            row(_("Signed by"), contract.signed_name),
-            row(_("Signed at"), _signed_time(contract)),
-            row(_("Signed from IP address"), contract.signed_ip or "—"),
-        ]
-    else:
-        story.append(Paragraph(escape(_("Not signed yet.")), muted))
-
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=f"{_('Supply contract')} {contract.terms_version}",
-        author=supplier.name,
-    )
-    document.build(story)
-    return buffer.getvalue()
-
-
-class ContractPdfView(SupplierCatalogView):
-    def get(self, request, contract_id):
-        contract = selectors.contract_for_supplier(self.supplier, contract_id)
-        response = HttpResponse(
-            contract_pdf_bytes(contract, supplier=self.supplier), content_type="application/pdf"
-        )
-        response["Content-Disposition"] = f'attachment; filename="contract-{contract.pk}.pdf"'
-        return response
