@@ -69,3 +69,54 @@ def test_bench_staff_supplier_queue(client):
     median, worst, queries = _measure(client, url)
     _report("staff supplier queue", url, median, worst, queries)
     assert queries <= 15
+
+
+def test_bench_leader_catalog(client):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from catalog.models import Offer, OfferStatus, Product
+    from tests.catalog.conftest import make_listed_offer
+    from tests.factories import SupplierFactory
+
+    supplier = SupplierFactory(status="approved")
+    first = make_listed_offer(supplier, StaffFactory())  # signs the supplier's contract
+    today = timezone.localdate()
+    products = Product.objects.bulk_create(
+        Product(
+            supplier=supplier,
+            name=f"商品{n}",
+            spec="500 g",
+            unit="份",
+            category=first.product.category,
+            origin="云南",
+            storage="chilled",
+            shelf_life_days=7,
+        )
+        for n in range(ROWS)
+    )
+    Offer.objects.bulk_create(
+        Offer(
+            supplier=supplier,
+            product=product,
+            supply_price=Decimal("10.00") + n % 50,
+            retail_price=Decimal("15.00") + n % 70,
+            min_order_qty=6,
+            case_size=6,
+            daily_capacity=100,
+            lead_time_days=1,
+            delivery_weekdays="0246",
+            valid_from=today,
+            valid_until=today + timedelta(days=30),
+            status=OfferStatus.APPROVED,
+            decided_at=timezone.now(),
+        )
+        for n, product in enumerate(products)
+    )
+    client.force_login(CommunityFactory().leader)
+    for url in ("/leader/catalog/", "/leader/catalog/?q=商品1&weekday=2&sort=margin"):
+        median, worst, queries = _measure(client, url)
+        _report("leader catalog", url, median, worst, queries)
+        assert queries <= 15

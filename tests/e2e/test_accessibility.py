@@ -119,3 +119,79 @@ def test_leader_notice_pages(page_name, new_desktop_context, live_server):
     page = context.new_page()
     page.goto(path)
     assert_accessible(page)
+
+
+@pytest.fixture
+def listed_offer_with_picture(settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from catalog import services
+    from tests.catalog.conftest import make_listed_offer, make_product
+
+    settings.MEDIA_ROOT = tmp_path
+    supplier = SupplierFactory(status="approved")
+    product = make_product(supplier)
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), (120, 190, 90)).save(buffer, format="PNG")
+    services.product_image_add(
+        product=product, upload=SimpleUploadedFile("p.png", buffer.getvalue())
+    )
+    return make_listed_offer(supplier, StaffFactory(), product=product)
+
+
+@pytest.mark.parametrize("page_name", ["catalog", "offer"])
+def test_leader_catalog_pages(
+    page_name, listed_offer_with_picture, new_desktop_context, live_server
+):
+    community = CommunityFactory()
+    path = "/leader/catalog/"
+    if page_name == "offer":
+        path += f"{listed_offer_with_picture.pk}/"
+    context = new_desktop_context()
+    log_in(context, community.leader, live_server)
+    page = context.new_page()
+    page.goto(path)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    "page_name", ["products", "product", "offers", "offer", "offer-form", "contract", "import"]
+)
+def test_supplier_catalog_pages(
+    page_name, listed_offer_with_picture, new_desktop_context, live_server
+):
+    offer = listed_offer_with_picture
+    paths = {
+        "products": "/supplier/products/",
+        "product": f"/supplier/products/{offer.product_id}/",
+        "offers": "/supplier/offers/",
+        "offer": f"/supplier/offers/{offer.pk}/",
+        "offer-form": f"/supplier/products/{offer.product_id}/offers/new/",
+        "contract": f"/supplier/contracts/{offer.supplier.contracts.get().pk}/",
+        "import": "/supplier/import/",
+    }
+    context = new_desktop_context()
+    log_in(context, offer.supplier.members.get(is_owner=True).user, live_server)
+    page = context.new_page()
+    page.goto(paths[page_name])
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("page_name", ["queue", "offer", "contracts"])
+def test_staff_catalog_pages(
+    page_name, listed_offer_with_picture, new_desktop_context, live_server
+):
+    offer = listed_offer_with_picture
+    paths = {
+        "queue": "/staff/offers/queue/",
+        "offer": f"/staff/offers/{offer.pk}/",
+        "contracts": "/staff/contracts/",
+    }
+    context = new_desktop_context()
+    log_in(context, StaffFactory(), live_server)
+    page = context.new_page()
+    page.goto(paths[page_name])
+    assert_accessible(page)
