@@ -166,7 +166,8 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_pa
     assert invite_link.endswith(f"/join/{invite_code}/"), invite_link
     qr = leader.get_by_test_id("invite-qr")
     expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "QR image did not load"
+    # Waits until the SVG has loaded (a plain check right after "visible" can be too early).
+    leader.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
 
     # 4. A member opens the invite link on a phone, signs up and joins.
     member = new_phone_context().new_page()
