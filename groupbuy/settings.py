@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groupbuy.tasks.beat_heartbeat",
         "schedule": 60.0,
     },
+    "scheduling-close-due-schedules": {
+        "task": "scheduling.close_due_schedules",
+        "schedule": 60.0,
+    },
     "catalog-expire-due": {
         "task": "catalog.expire_due",
         "schedule": 15 * 60.0,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
     path("", include("catalog.urls")),
+    path("", include("scheduling.urls")),
 ]
 
 if settings.SERVE_MEDIA:

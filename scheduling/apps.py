@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self):
+        from . import notices  # noqa: F401  (registers the scheduling notification kinds)

@@ -1,0 +1,1 @@
+"""Every read of the scheduling stage, scoped by who is asking."""

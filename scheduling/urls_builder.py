@@ -1,0 +1,3 @@
+"""URL patterns of the scheduling builder pages (included by scheduling/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URL patterns of the scheduling member pages (included by scheduling/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URL patterns of the scheduling negotiation pages (included by scheduling/urls.py)."""
+
+urlpatterns = []
