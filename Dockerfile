@@ -47,6 +47,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DEBUG=0 \
     MEDIA_ROOT=/app/media
 
+# CJK glyphs for the group-buy poster images (Pillow renders Chinese text with them).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 tuangou \
     && useradd --system --uid 10001 --gid tuangou --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin tuangou

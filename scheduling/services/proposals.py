@@ -119,7 +119,8 @@ def proposal_create(
 
 def _locked(proposal: Proposal) -> Proposal:
     return (
-        Proposal.objects.select_for_update()
+        # of=("self",): lock only the proposal; the capacity update guards the offer's day.
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("offer", "offer__product")
         .get(pk=proposal.pk)
     )

@@ -195,3 +195,42 @@ def test_staff_catalog_pages(
     page = context.new_page()
     page.goto(paths[page_name])
     assert_accessible(page)
+
+
+@pytest.fixture
+def published_schedule(listed_offer_with_picture):
+    from tests.scheduling.test_member_pages import make_schedule
+
+    community = CommunityFactory()
+    return make_schedule(community, community.leader, listed_offer_with_picture)
+
+
+def test_member_schedule_on_phone(published_schedule, new_phone_context, live_server):
+    member = MembershipFactory(community=published_schedule.community).user
+    context = new_phone_context()
+    log_in(context, member, live_server)
+    page = context.new_page()
+    page.goto(f"/m/schedules/{published_schedule.pk}/")
+    page.get_by_test_id("item-card").first.wait_for()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("page_name", ["builder", "schedules", "feedback"])
+def test_leader_schedule_pages(page_name, published_schedule, new_desktop_context, live_server):
+    community = published_schedule.community
+    paths = {
+        "builder": f"/leader/schedules/{published_schedule.pk}/",
+        "schedules": "/leader/schedules/",
+        "feedback": f"/leader/communities/{community.pk}/feedback/",
+    }
+    context = new_desktop_context()
+    log_in(context, community.leader, live_server)
+    page = context.new_page()
+    page.goto(paths[page_name])
+    assert_accessible(page)
+
+
+def test_public_share_page_on_phone(published_schedule, new_phone_context):
+    page = new_phone_context().new_page()
+    page.goto(f"/s/{published_schedule.share_token}/")
+    assert_accessible(page)

@@ -24,6 +24,7 @@ STAFF_EMAIL = "reviewer@example.com"
 STAFF_PASSWORD = "review-pass-2024"
 
 PRODUCT = "阳光玫瑰葡萄"
+SCHEDULE = "周三鲜果团"
 PRODUCT_EN = "Shine Muscat grapes"
 PRODUCT_ANY_LANGUAGE = re.compile(f"{PRODUCT}|{PRODUCT_EN}")
 COMPANY = "上海鲜果供应链有限公司"
@@ -160,6 +161,7 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_pa
     expect(leader).to_have_url(path_is("/leader/"))
     leader.get_by_test_id("led-communities").get_by_role("link", name=COMMUNITY).click()
     expect(leader).to_have_url(re.compile(r"/leader/communities/\d+/$"))
+    community_id = int(re.search(r"/leader/communities/(\d+)/", leader.url).group(1))
     invite_link = leader.get_by_test_id("invite-link").input_value()
     invite_code = leader.get_by_test_id("invite-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{6}", invite_code), invite_code
@@ -298,6 +300,80 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_pa
     card.get_by_role("link").first.click()
     expect(leader.get_by_test_id("offer-detail")).to_contain_text(COMPANY)
     screenshot(leader, "leader-catalog-offer")
+
+    # 7. The leader proposes quantity and price, the supplier counters, the leader accepts.
+    delivery_day = today + timedelta(days=2)
+    while delivery_day.weekday() not in (0, 2, 4):  # the offer delivers Mon, Wed, Fri
+        delivery_day += timedelta(days=1)
+    leader.get_by_test_id("propose").click()
+    proposal_form = leader.get_by_test_id("proposal-form")
+    proposal_form.get_by_label("Delivery date").fill(delivery_day.isoformat())
+    proposal_form.get_by_label("Quantity").fill("60")
+    proposal_form.get_by_label("Unit price (CNY)").fill("31.00")
+    leader.get_by_test_id("send-proposal").click()
+    expect(leader.get_by_test_id("thread")).to_be_visible()
+    thread_path = re.search(r"/leader/proposals/\d+/", leader.url).group(0)
+
+    supplier.goto("/supplier/")
+    supplier.get_by_test_id("nav-supplier-proposals").click()
+    supplier.get_by_test_id("proposal-row").first.get_by_role("link").first.click()
+    counter_form = supplier.get_by_test_id("counter-form")
+    counter_form.get_by_label("Quantity").fill("48")
+    counter_form.get_by_label("Unit price (CNY)").fill("31.50")
+    supplier.get_by_test_id("counter-proposal").click()
+    expect(supplier.get_by_test_id("thread-step")).to_have_count(2)
+
+    leader.goto(thread_path)
+    leader.get_by_test_id("accept-proposal").click()
+    expect(leader.get_by_test_id("thread-status")).to_contain_text(re.compile("accepted", re.I))
+
+    # The leader builds a schedule with the agreed terms and publishes it.
+    leader.goto("/leader/")
+    leader.get_by_test_id("nav-schedules").click()
+    leader.get_by_test_id(re.compile(r"^new-schedule-\d+$")).first.click()
+    schedule_form = leader.get_by_test_id("schedule-form")
+    local_now = timezone.localtime()
+    cutoff_day = delivery_day - timedelta(days=1)
+    schedule_form.get_by_label("Title").fill(SCHEDULE)
+    schedule_form.get_by_label("Sale starts").fill(local_now.strftime("%Y-%m-%dT%H:%M"))
+    schedule_form.get_by_label("Cut-off").fill(f"{cutoff_day.isoformat()}T23:00")
+    schedule_form.get_by_label("Arrival date").fill(delivery_day.isoformat())
+    schedule_form.get_by_label("Pickup starts").fill(f"{delivery_day.isoformat()}T15:00")
+    schedule_form.get_by_label("Pickup ends").fill(f"{delivery_day.isoformat()}T20:00")
+    schedule_form.get_by_label(PICKUP_POINT).check()
+    leader.get_by_test_id("save-schedule").click()
+    item_form = leader.get_by_test_id("item-form")
+    item_form.get_by_label("Supply terms").select_option(index=1)  # the accepted proposal
+    item_form.get_by_label("Member price (CNY)").fill("45.90")
+    item_form.get_by_label("Quantity cap").fill("48")
+    item_form.get_by_label("Limit per member").fill("4")
+    leader.get_by_test_id("add-item").click()
+    expect(leader.get_by_test_id("item-row")).to_have_count(1)
+    expect(leader.get_by_test_id("item-supply-price")).to_contain_text("31.50")
+    leader.get_by_test_id("publish-schedule").click()
+    expect(leader.get_by_test_id("schedule-status")).to_contain_text(re.compile("published", re.I))
+    builder_path = re.search(r"/leader/schedules/\d+/", leader.url).group(0)
+
+    # 8. The member gets the notice on the phone, acknowledges it and likes the item.
+    member.goto("/m/inbox/")
+    member.get_by_test_id("notification-schedule_published").get_by_role("link").tap()
+    expect(member.get_by_test_id("notification-title")).to_contain_text(SCHEDULE)
+    member.get_by_test_id("acknowledge").tap()
+    expect(member.get_by_test_id("acknowledged")).to_be_visible()
+    member.get_by_test_id("nav-schedules").tap()
+    member.get_by_test_id("schedule-card").filter(has_text=SCHEDULE).get_by_role("link").first.tap()
+    item = member.get_by_test_id("item-card").first
+    expect(item.get_by_test_id("item-remaining")).to_contain_text("48")
+    expect(member.get_by_test_id("countdown")).to_be_visible()
+    item.get_by_test_id("like-item").tap()
+    expect(item.get_by_test_id("like-count")).to_contain_text("1")
+    screenshot(member, "member-schedule")
+
+    # The leader sees the coverage of the notice and the like.
+    leader.goto(builder_path)
+    expect(leader.get_by_test_id("coverage-acknowledged")).to_contain_text("1")
+    leader.goto(f"/leader/communities/{community_id}/feedback/")
+    expect(leader.get_by_test_id("feedback-like-count").first).to_contain_text("1")
 
     # 5. Every role's home page, for the record.
     member.reload()
