@@ -29,7 +29,7 @@ def share_url(schedule):
 
 
 def test_share_page_is_public(client, schedule, community):
-    response = client.get(share_url(schedule))
+    response = client.get(share_url(schedule), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     html = response.content.decode()
     assert community.name in html
@@ -62,7 +62,7 @@ def test_share_page_of_closed_schedule_still_readable(client, schedule):
     assert schedules.schedule_close(
         schedule_id=schedule.pk, now=schedule.cutoff + timedelta(minutes=1)
     )
-    response = client.get(share_url(schedule))
+    response = client.get(share_url(schedule), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert b"Ordering has closed" in response.content
 
