@@ -230,3 +230,15 @@ def schedule_economics(
         margin=revenue - cost,
         warning_count=sum(len(row.warnings) for row in rows),
     )
+
+
+def change_field_labels() -> list[tuple[str, str]]:
+    """Labels of the fields a ScheduleChange names."""
+    from django.utils.translation import gettext as _
+
+    from ..models import ScheduleItem
+    from ..services.schedules import ITEM_FIELDS, SCHEDULE_FIELDS
+
+    labels = [(name, Schedule._meta.get_field(name).verbose_name) for name in SCHEDULE_FIELDS]
+    labels += [(name, ScheduleItem._meta.get_field(name).verbose_name) for name in ITEM_FIELDS]
+    return [*labels, ("item_added", _("Item added"))]

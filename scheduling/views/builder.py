@@ -18,7 +18,7 @@ from groupbuy.selectors import state_changes_for
 from notifications.selectors import broadcast_coverage
 
 from ..forms.builder import CancelForm, ItemAddForm, ItemFieldsForm, ScheduleForm, StatusFilterForm
-from ..models import Schedule, ScheduleItem, ScheduleStatus
+from ..models import Schedule, ScheduleStatus
 from ..selectors import builder as selectors
 from ..services import schedules as services
 
@@ -35,17 +35,6 @@ def _error_text(error) -> str:
     if isinstance(error, ConcurrentTransition):
         return _("Someone else changed this schedule at the same time. Try again.")
     return _("This action is not possible in the schedule's current state.")
-
-
-def _change_fields() -> list[tuple[str, str]]:
-    """Labels of the fields a ScheduleChange names."""
-    labels = [
-        (name, Schedule._meta.get_field(name).verbose_name) for name in services.SCHEDULE_FIELDS
-    ]
-    labels += [
-        (name, ScheduleItem._meta.get_field(name).verbose_name) for name in services.ITEM_FIELDS
-    ]
-    return [*labels, ("item_added", _("Item added"))]
 
 
 def _cutoff_passed(schedule: Schedule) -> bool:
@@ -95,7 +84,7 @@ def _render_builder(request, schedule, *, item_form=None, cancel_form=None, stat
         "changes": selectors.schedule_changes(schedule)[:100],
         "history": state_changes_for(schedule),
         "status_choices": ScheduleStatus.choices,
-        "change_fields": _change_fields(),
+        "change_fields": selectors.change_field_labels(),
         "broadcast": broadcast,
         "coverage": broadcast_coverage(broadcast) if broadcast else None,
     }

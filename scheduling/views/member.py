@@ -15,6 +15,7 @@ from groupbuy.pagination import paginate
 from groupbuy.roles import MemberRequiredMixin
 
 from ..forms.member import CommentForm, WishForm
+from ..selectors import builder as builder_selectors
 from ..selectors import member as selectors
 from ..services.feedback import comment_add, item_like_toggle, wish_add
 from ..services.schedules import schedule_is_open_for_orders
@@ -39,6 +40,8 @@ def _schedule_page(request, schedule, *, comment_form=None, comment_item_id=None
         "now": timezone.now(),
         "comment_form": comment_form,
         "comment_item_id": comment_item_id,
+        "changes": builder_selectors.schedule_changes(schedule)[:20],
+        "change_fields": builder_selectors.change_field_labels(),
         **selectors.schedule_page_for_member(schedule, request.user),
     }
     return render(request, "scheduling/member/schedule.html", context)

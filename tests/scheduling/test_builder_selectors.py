@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog import services as catalog_services
 from scheduling.models import CapacityCommitment, ScheduleItem
@@ -23,6 +23,13 @@ from tests.scheduling.test_schedule_services import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The warnings are compared as English text."""
+    with translation.override("en"):
+        yield
 
 
 def test_schedules_are_scoped_to_the_leader(community, leader, listed_offer):
