@@ -68,6 +68,20 @@ def _data_from_migrations(request, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Messages built outside a request (services, selectors) come out in English.
+
+    Without this the language left active by an earlier test's request would decide, and
+    results would depend on test order; requests still pick their own language.
+    """
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_and_captured(settings):
     """Cheap password hashing, SMS captured in memory, no rate limits between tests."""
     from notifications import sms

@@ -80,7 +80,7 @@ def test_two_leaders_accepting_at_once_cannot_over_commit(
 
     assert list(outcomes.values()).count("accepted") == 1, outcomes
     refused = next(v for v in outcomes.values() if v != "accepted")
-    assert "Only 120 left" in refused
+    assert "120" in refused  # "Only 120 left", in whichever language the thread uses
     statuses = sorted(Proposal.objects.values_list("status", flat=True))
     assert statuses == [ProposalStatus.ACCEPTED, ProposalStatus.PROPOSED]
     commitment = CapacityCommitment.objects.get(offer=listed_offer, delivery_date=day)
