@@ -120,3 +120,24 @@ def test_bench_leader_catalog(client):
         median, worst, queries = _measure(client, url)
         _report("leader catalog", url, median, worst, queries)
         assert queries <= 15
+
+
+def test_bench_member_schedule_page(client):
+    from catalog.models import Category
+    from tests.catalog.conftest import make_listed_offer
+    from tests.factories import MembershipFactory, SupplierFactory
+    from tests.scheduling.test_member_pages import add_bulk_items, make_schedule
+
+    supplier = SupplierFactory(status="approved")
+    offer = make_listed_offer(supplier, StaffFactory())
+    community = CommunityFactory()
+    schedule = make_schedule(community, community.leader, offer)
+    add_bulk_items(schedule, supplier, Category.objects.get(code="fruit"), 199, images=False)
+    client.force_login(MembershipFactory(community=community).user)
+    url = f"/m/schedules/{schedule.pk}/"
+    median, worst, queries = _measure(client, url)
+    print(
+        f"\nBENCH member schedule page: items=200 median={median:.1f}ms max={worst:.1f}ms "
+        f"queries={queries} db={connection.vendor}"
+    )
+    assert queries <= 15
