@@ -12,7 +12,19 @@ from groupbuy.models import TimeStampedModel
 MAX_PRODUCT_IMAGES = 6
 
 
-class Category(models.Model):
+def _in_english() -> bool:
+    return translation.get_language() == "en"
+
+
+class LocalizedNameMixin:
+    """``name`` (Chinese) and the optional ``name_en``, shown in the reader's language."""
+
+    @property
+    def localized_name(self) -> str:
+        return self.name_en if _in_english() and self.name_en else self.name
+
+
+class Category(LocalizedNameMixin, models.Model):
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=60)
     name_en = models.CharField(_("English name"), max_length=60, blank=True)
@@ -26,12 +38,6 @@ class Category(models.Model):
     def __str__(self):
         return self.localized_name
 
-    @property
-    def localized_name(self) -> str:
-        if translation.get_language() == "en" and self.name_en:
-            return self.name_en
-        return self.name
-
 
 class Storage(models.TextChoices):
     AMBIENT = "ambient", _("Ambient")
@@ -44,7 +50,7 @@ barcode_validator = RegexValidator(
 )
 
 
-class Product(TimeStampedModel):
+class Product(LocalizedNameMixin, TimeStampedModel):
     supplier = models.ForeignKey(
         "accounts.SupplierOrganization",
         verbose_name=_("supplier"),
@@ -81,16 +87,8 @@ class Product(TimeStampedModel):
         return self.localized_name
 
     @property
-    def localized_name(self) -> str:
-        if translation.get_language() == "en" and self.name_en:
-            return self.name_en
-        return self.name
-
-    @property
     def localized_description(self) -> str:
-        if translation.get_language() == "en" and self.description_en:
-            return self.description_en
-        return self.description
+        return self.description_en if _in_english() and self.description_en else self.description
 
 
 class ProductImage(models.Model):
