@@ -8,6 +8,7 @@ from django.core.management import call_command
 from accounts.models import Community, Membership, ReviewStatus, SupplierOrganization, User
 from catalog.models import Offer, OfferStatus, Product, SupplierContract
 from catalog.selectors import listed_offers
+from scheduling.models import Proposal, ProposalStatus, Schedule, ScheduleStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +22,8 @@ def _counts():
         "products": Product.objects.count(),
         "offers": Offer.objects.count(),
         "contracts": SupplierContract.objects.count(),
+        "schedules": Schedule.objects.count(),
+        "proposals": Proposal.objects.count(),
     }
 
 
@@ -54,3 +57,8 @@ def test_seed_demo_is_complete_and_idempotent(settings, tmp_path):
     } <= states
     assert listed_offers().count() == 4  # approved offers of suppliers with signed contracts
     assert all(product.images.exists() for product in Product.objects.all())
+
+    schedule = Schedule.objects.get()
+    assert schedule.status == ScheduleStatus.PUBLISHED
+    assert schedule.items.count() == 3
+    assert schedule.items.filter(proposal__status=ProposalStatus.ACCEPTED).count() == 1
