@@ -357,7 +357,17 @@ class ScheduleChange(models.Model):
         return f"{self.schedule_id} {self.field}: {self.before} -> {self.after}"
 
 
-class Comment(TimeStampedModel):
+class LeaderReply(TimeStampedModel):
+    """Feedback the community's leader may answer."""
+
+    reply = models.TextField(_("leader's reply"), blank=True, max_length=500)
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Comment(LeaderReply):
     """A member's comment on a schedule or one of its items; the leader may reply."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="comments")
@@ -368,8 +378,6 @@ class Comment(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedule_comments"
     )
     body = models.TextField(_("comment"), max_length=500)
-    reply = models.TextField(_("leader's reply"), blank=True, max_length=500)
-    replied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("comment")
@@ -396,7 +404,7 @@ class ItemLike(models.Model):
         return f"{self.user_id} likes {self.item_id}"
 
 
-class Wish(TimeStampedModel):
+class Wish(LeaderReply):
     """A member's wish to the leader: "I would like X"."""
 
     community = models.ForeignKey(
@@ -406,8 +414,6 @@ class Wish(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishes"
     )
     text = models.CharField(_("wish"), max_length=200)
-    reply = models.TextField(_("leader's reply"), blank=True, max_length=500)
-    replied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("wish")

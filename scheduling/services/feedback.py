@@ -31,14 +31,18 @@ def comment_add(
     return Comment.objects.create(schedule=schedule, item=item, author=author, body=body)
 
 
-def comment_reply(*, comment: Comment, actor: User, reply: str) -> Comment:
+def _reply(feedback, reply: str):
     reply = reply.strip()
     if not reply:
         raise DomainError(_("Write a reply first."), field="reply")
-    comment.reply = reply
-    comment.replied_at = timezone.now()
-    comment.save(update_fields=["reply", "replied_at", "updated_at"])
-    return comment
+    feedback.reply = reply
+    feedback.replied_at = timezone.now()
+    feedback.save(update_fields=["reply", "replied_at", "updated_at"])
+    return feedback
+
+
+def comment_reply(*, comment: Comment, actor: User, reply: str) -> Comment:
+    return _reply(comment, reply)
 
 
 def item_like_toggle(*, item: ScheduleItem, user: User) -> bool:
@@ -64,10 +68,4 @@ def wish_add(*, community: Community, author: User, text: str) -> Wish:
 
 
 def wish_reply(*, wish: Wish, actor: User, reply: str) -> Wish:
-    reply = reply.strip()
-    if not reply:
-        raise DomainError(_("Write a reply first."), field="reply")
-    wish.reply = reply
-    wish.replied_at = timezone.now()
-    wish.save(update_fields=["reply", "replied_at", "updated_at"])
-    return wish
+    return _reply(wish, reply)
