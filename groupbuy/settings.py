@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "scheduling",
     "orders",
     "fulfillment",
+    "sandboxpay",
 ]
 
 MIDDLEWARE = [
@@ -204,8 +205,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groupbuy.tasks.beat_heartbeat",
         "schedule": 60.0,
     },
-    "scheduling-close-due-schedules": {
-        "task": "scheduling.close_due_schedules",
+    # Closing schedules runs after the unpaid-order expiry, in the same task.
+    "orders-expire-due-and-close-schedules": {
+        "task": "orders.expire_due_and_close_schedules",
+        "schedule": 60.0,
+    },
+    "orders-retry-due-refunds": {
+        "task": "orders.retry_due_refunds",
+        "schedule": 60.0,
+    },
+    "sandboxpay-resend-due-notifications": {
+        "task": "sandboxpay.resend_due_notifications",
         "schedule": 60.0,
     },
     "catalog-expire-due": {
@@ -247,3 +257,15 @@ LOGGING = {
 }
 
 PAGINATE_BY = 20
+
+# Orders and payments (see orders/services)
+ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=15)
+# An order whose payment is at the provider is expired by the sweeper (which asks the
+# provider first); pages expire it lazily only after this extra grace.
+ORDER_PAYMENT_GRACE_MINUTES = env.int("ORDER_PAYMENT_GRACE_MINUTES", default=5)
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
+PAYMENT_PROVIDERS = {"sandbox": "sandboxpay.provider.SandboxProvider"}
+# The sandbox gateway signs its notifications with this key (HMAC-SHA256).
+SANDBOX_PAY_SECRET = env.str("SANDBOX_PAY_SECRET", default="sandbox-" + SECRET_KEY[:32])
+REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=6)
+REFUND_RETRY_BASE_SECONDS = env.int("REFUND_RETRY_BASE_SECONDS", default=30)

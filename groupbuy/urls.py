@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("catalog.urls")),
     path("", include("scheduling.urls")),
+    path("", include("orders.urls")),
+    path("", include("sandboxpay.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -209,6 +209,11 @@ class Schedule(ConcurrentTransitionMixin, TimeStampedModel):
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0.00"))],
     )
+    allow_pay_at_pickup = models.BooleanField(
+        _("members may pay at pickup"),
+        default=False,
+        help_text=_("Orders paid at pickup are accepted unpaid and settled when collected."),
+    )
     status = FSMField(
         _("status"),
         max_length=12,

@@ -38,6 +38,7 @@ FROZEN_WHEN_PUBLISHED = (
     "pickup_points",
     "delivery_option",
     "delivery_fee",
+    "allow_pay_at_pickup",
 )
 
 
@@ -69,6 +70,11 @@ class ScheduleForm(forms.Form):
         widget=_PRICE_INPUT,
         help_text=_("Only used with home delivery."),
     )
+    allow_pay_at_pickup = forms.BooleanField(
+        label=_("Members may pay at pickup"),
+        required=False,
+        help_text=_("Orders paid at pickup are accepted unpaid and settled when collected."),
+    )
 
     def __init__(self, *args, community, schedule=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,6 +99,7 @@ class ScheduleForm(forms.Form):
             "notes": schedule.notes,
             "delivery_option": schedule.delivery_option,
             "delivery_fee": schedule.delivery_fee,
+            "allow_pay_at_pickup": schedule.allow_pay_at_pickup,
         }
 
     def clean(self):

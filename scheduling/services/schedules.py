@@ -29,6 +29,8 @@ from ..models import (
 # Sent inside the closing transaction for each item that missed its minimum group
 # quantity; the orders stage connects to refund and tell the item's orders.
 schedule_item_failed = Signal()
+# Sent inside the cancelling transaction; the orders stage cancels and refunds its orders.
+schedule_cancelled = Signal()
 
 SCHEDULE_FIELDS = (
     "title",
@@ -40,6 +42,7 @@ SCHEDULE_FIELDS = (
     "notes",
     "delivery_option",
     "delivery_fee",
+    "allow_pay_at_pickup",
 )
 ITEM_FIELDS = (
     "member_price",
@@ -151,8 +154,9 @@ def schedule_update(*, schedule: Schedule, actor: User, pickup_points, **fields)
             "pickup_end",
             "delivery_option",
             "delivery_fee",
+            "allow_pay_at_pickup",
         ):
-            if fields[key] != getattr(schedule, key):
+            if key in fields and fields[key] != getattr(schedule, key):
                 raise DomainError(
                     _("This cannot change once the schedule is published."), field=key
                 )
@@ -378,6 +382,7 @@ def schedule_cancel(*, schedule: Schedule, actor: User, reason: str) -> Schedule
         raise DomainError(_("Give a reason; members see it."), field="reason")
     schedule = _locked(schedule)
     _transition(schedule, "cancel", actor, reason)
+    schedule_cancelled.send(sender=Schedule, schedule=schedule, actor=actor, reason=reason)
     return schedule
 
 
