@@ -63,6 +63,7 @@ def seed_scheduling(*, community) -> Schedule | None:
         notes="请带好购物袋，按时到自提点取货。",
         delivery_option="pickup",
         delivery_fee=0,
+        allow_pay_at_pickup=True,
     )
     for position, offer in enumerate(offers):
         agreed = proposal if offer.pk == proposal.offer_id else None

@@ -337,3 +337,17 @@ def orders_due_for_expiry(*, now: datetime | None = None):
     return Order.objects.filter(
         Q(status=OrderStatus.PENDING_PAYMENT) & Q(payment_deadline__lte=now)
     ).values_list("pk", flat=True)
+
+
+def change_audience(*, schedule: Schedule, item: ScheduleItem | None = None):
+    """Whom a change to a published schedule concerns: the members holding active orders
+    (of the item, for an item change); None while nobody has ordered (everyone is told)."""
+    live = Order.objects.filter(
+        schedule=schedule,
+        status__in=(OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.CONFIRMED),
+    )
+    if not live.exists():
+        return None
+    if item is not None:
+        live = live.filter(lines__item=item, lines__status=LineStatus.ACTIVE)
+    return User.objects.filter(pk__in=live.values("member_id"))

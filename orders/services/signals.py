@@ -2,8 +2,13 @@
 
 from django.dispatch import receiver
 
-from scheduling.services.schedules import schedule_cancelled, schedule_item_failed
+from scheduling.services.schedules import (
+    schedule_cancelled,
+    schedule_change_audience,
+    schedule_item_failed,
+)
 
+from .ordering import change_audience
 from .review import item_failed_cancel_lines, schedule_cancelled_cancel_orders
 
 
@@ -15,3 +20,8 @@ def _item_failed(sender, item, **kwargs):
 @receiver(schedule_cancelled, dispatch_uid="orders.schedule_cancelled")
 def _schedule_cancelled(sender, schedule, actor=None, reason="", **kwargs):
     schedule_cancelled_cancel_orders(schedule=schedule, actor=actor, reason=reason)
+
+
+@receiver(schedule_change_audience, dispatch_uid="orders.change_audience")
+def _change_audience(sender, schedule, item=None, **kwargs):
+    return change_audience(schedule=schedule, item=item)

@@ -31,6 +31,9 @@ from ..models import (
 schedule_item_failed = Signal()
 # Sent inside the cancelling transaction; the orders stage cancels and refunds its orders.
 schedule_cancelled = Signal()
+# Asked whom a change concerns: a receiver returns the users to tell (the orders stage: the
+# members holding orders of the schedule, or of the changed item) or None to tell everyone.
+schedule_change_audience = Signal()
 
 SCHEDULE_FIELDS = (
     "title",
@@ -272,7 +275,7 @@ def schedule_item_update(*, item: ScheduleItem, actor: User, **fields) -> Schedu
             changed = True
     item.save()
     if published and changed:
-        _notify_change(schedule, actor)
+        _notify_change(schedule, actor, item)
     return item
 
 
@@ -361,11 +364,18 @@ def schedule_publish(*, schedule: Schedule, actor: User):
     return schedule
 
 
-def _notify_change(schedule: Schedule, actor: User) -> None:
+def _notify_change(schedule: Schedule, actor: User, item: ScheduleItem | None = None) -> None:
     # Members with orders are the ones a change concerns; until orders exist, everyone
     # who can see the schedule is told.
+    audiences = [
+        audience
+        for _receiver, audience in schedule_change_audience.send(
+            sender=Schedule, schedule=schedule, item=item
+        )
+        if audience is not None
+    ]
     notify(
-        recipients=_members(schedule),
+        recipients=audiences[0] if audiences else _members(schedule),
         kind="schedule_changed",
         about=schedule,
         community=schedule.community,

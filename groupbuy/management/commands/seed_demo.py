@@ -3,6 +3,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from catalog import demo as catalog_demo
+from orders import demo as orders_demo
 from scheduling import demo as scheduling_demo
 
 
@@ -14,7 +15,9 @@ class Command(BaseCommand):
             accounts = accounts_demo.seed_accounts()
             approved_suppliers = [s for s in accounts["suppliers"] if s.status == "approved"]
             catalog_demo.seed_catalog(staff=accounts["staff"], suppliers=approved_suppliers)
-            scheduling_demo.seed_scheduling(community=accounts["communities"][0])
+            schedule = scheduling_demo.seed_scheduling(community=accounts["communities"][0])
+            if schedule is not None:
+                orders_demo.seed_orders(schedule=schedule)
         self._print_logins(accounts["communities"])
 
     def _print_logins(self, communities):
