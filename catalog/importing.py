@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter
 
 from accounts.models import SupplierOrganization
 from groupbuy.exceptions import DomainError
+from groupbuy.spreadsheets import FORMULA_STARTS, spreadsheet_text
 
 from . import selectors, services
 from .forms.importing import OfferImportRowForm, weekdays_format
@@ -47,8 +48,6 @@ FORMATS = ("csv", "xlsx")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {"csv": CSV_CONTENT_TYPE, "xlsx": XLSX_CONTENT_TYPE}
-# A cell starting with one of these is a formula to Excel; CSV exports prefix it with "'".
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,7 @@ def _cell_text(value) -> str:
         return value.isoformat()
     text = str(value).strip()
     # Undo the "'" an export puts before text that Excel would take for a formula.
-    if text.startswith("'") and text[1:2] in _FORMULA_STARTS:
+    if text.startswith("'") and text[1:2] in FORMULA_STARTS:
         text = text[1:]
     return text
 
@@ -502,10 +501,7 @@ def _csv_cell(value) -> str:
         return ""
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text
+    return spreadsheet_text(value) if isinstance(value, str) else str(value)
 
 
 def _csv_bytes(rows: list[dict]) -> bytes:

@@ -12,6 +12,7 @@ from groupbuy.exceptions import DomainError
 from groupbuy.forms import add_domain_error
 from groupbuy.pagination import paginate
 from groupbuy.roles import LeaderRequiredMixin
+from groupbuy.spreadsheets import spreadsheet_text
 
 from .. import selectors, services
 from ..forms import AnnouncementForm
@@ -141,8 +142,8 @@ class CoverageExportView(LeaderRequiredMixin, View):
             errors = "; ".join(d.last_error for d in deliveries.values() if d.last_error)
             writer.writerow(
                 [
-                    _csv_text(str(notification.recipient)),
-                    notification.recipient.masked_phone,
+                    spreadsheet_text(str(notification.recipient)),
+                    spreadsheet_text(notification.recipient.masked_phone),
                     _format_time(notification.read_at),
                     _format_time(acknowledgement.created_at if acknowledgement else None),
                     labels.get(deliveries[Channel.SMS].status, "")
@@ -151,19 +152,10 @@ class CoverageExportView(LeaderRequiredMixin, View):
                     labels.get(deliveries[Channel.EMAIL].status, "")
                     if Channel.EMAIL in deliveries
                     else "",
-                    _csv_text(errors),
+                    spreadsheet_text(errors),
                 ]
             )
         return response
-
-
-# A cell starting with one of these is a formula to Excel (CSV injection, CWE-1236).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(text: str) -> str:
-    """Free text (a member's chosen name, a provider's error) that Excel shows, not runs."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _format_time(moment) -> str:
