@@ -8,6 +8,8 @@ from django.db.models import (
     Avg,
     Count,
     DecimalField,
+    Exists,
+    F,
     IntegerField,
     Max,
     OuterRef,
@@ -34,6 +36,7 @@ from .models import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
     PaymentMethod,
     Refund,
 )
@@ -87,6 +90,10 @@ def order_lines(order: Order) -> QuerySet[OrderLine]:
 
 def order_refunds(order: Order) -> QuerySet[Refund]:
     return order.refunds.order_by("created_at", "id")
+
+
+def order_payments(order: Order) -> QuerySet[Payment]:
+    return order.payments.order_by("created_at", "id")
 
 
 def order_timeline(order: Order):
@@ -157,11 +164,32 @@ def _with_flags(orders: QuerySet[Order], schedule: Schedule) -> QuerySet[Order]:
         .annotate(avg=Avg("quantity"))
         .values("avg")
     )
+    # A subquery, not an aggregate over a join: an item filter joined on lines before
+    # would otherwise narrow the maximum to that item's line.
+    largest_line = (
+        OrderLine.objects.filter(order_id=OuterRef("pk"), status=LineStatus.ACTIVE)
+        .values("order_id")
+        .annotate(largest=Max("quantity"))
+        .values("largest")
+    )
     return orders.annotate(
         orders_by_member=Coalesce(Subquery(member_orders_here, output_field=IntegerField()), 0),
         usual_quantity=Subquery(usual_quantity, output_field=DecimalField()),
-        largest_line=Coalesce(Max("lines__quantity", filter=Q(lines__status=LineStatus.ACTIVE)), 0),
+        largest_line=Coalesce(Subquery(largest_line, output_field=IntegerField()), 0),
     )
+
+
+def _flagged(schedule: Schedule, now) -> Q:
+    """The conditions of ``order_flags`` as a filter on ``_with_flags`` annotations."""
+    usual = F("usual_quantity")
+    flagged = (
+        (Q(largest_line__gte=usual * UNUSUAL_FACTOR) & Q(largest_line__gte=usual + USUAL_MARGIN))
+        | Q(orders_by_member__gt=1)
+        | Q(payment_method=PaymentMethod.AT_PICKUP)
+    )
+    if schedule.cutoff - now <= NEAR_CUTOFF:
+        flagged |= Q(status=OrderStatus.PENDING_PAYMENT)
+    return flagged
 
 
 def order_flags(order: Order, *, schedule: Schedule, now=None) -> list[tuple[str, str]]:
@@ -195,8 +223,12 @@ def leader_schedule_orders(
         orders = orders.filter(status=filters.status)
     if filters.item:
         orders = orders.filter(
-            lines__item_id=filters.item, lines__status=LineStatus.ACTIVE
-        ).distinct()
+            Exists(
+                OrderLine.objects.filter(
+                    order_id=OuterRef("pk"), item_id=filters.item, status=LineStatus.ACTIVE
+                )
+            )
+        )
     if filters.payment == PaymentFilter.PAID:
         orders = orders.filter(paid_at__isnull=False)
     elif filters.payment == PaymentFilter.UNPAID:
@@ -217,6 +249,8 @@ def leader_schedule_orders(
     orders = _with_flags(orders, schedule).prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     )
+    if filters.flagged:
+        orders = orders.filter(_flagged(schedule, timezone.now()))
     return orders.order_by("-created_at", "-id")
 
 
