@@ -88,6 +88,10 @@ def order_lines(order: Order) -> QuerySet[OrderLine]:
     return order.lines.select_related("item__offer__product").order_by("id")
 
 
+def order_latest_payment(order: Order):
+    return order.payments.order_by("-created_at", "-id").first()
+
+
 def order_refunds(order: Order) -> QuerySet[Refund]:
     return order.refunds.order_by("created_at", "id")
 
