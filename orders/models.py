@@ -11,7 +11,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from groupbuy.models import TimeStampedModel
@@ -20,14 +22,16 @@ ZERO = Decimal("0.00")
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
-    PAID = "paid", _("Paid")
-    CONFIRMED = "confirmed", _("Confirmed")
-    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
-    PICKED_UP = "picked_up", _("Picked up")
-    COMPLETED = "completed", _("Completed")
-    EXPIRED = "expired", _("Expired")
-    CANCELLED = "cancelled", _("Cancelled")
+    # Contexts: the same English words name other things elsewhere (an item "confirmed"
+    # at the cut-off is 已成团; an order confirmed by the leader is 已确认).
+    PENDING_PAYMENT = "pending_payment", pgettext_lazy("order status", "Awaiting payment")
+    PAID = "paid", pgettext_lazy("order status", "Paid")
+    CONFIRMED = "confirmed", pgettext_lazy("order status", "Confirmed")
+    READY_FOR_PICKUP = "ready_for_pickup", pgettext_lazy("order status", "Ready for pickup")
+    PICKED_UP = "picked_up", pgettext_lazy("order status", "Picked up")
+    COMPLETED = "completed", pgettext_lazy("order status", "Completed")
+    EXPIRED = "expired", pgettext_lazy("order status", "Expired")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
 
 
 # Orders that hold stock and still concern the leader.
@@ -131,7 +135,8 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(goods_total__gte=0)
                 & models.Q(delivery_fee__gte=0)
-                & models.Q(total=models.F("goods_total") + models.F("delivery_fee")),
+                # Rounded: SQLite computes on floats (29.90 * 3 != 89.70 there).
+                & models.Q(total=Round(models.F("goods_total") + models.F("delivery_fee"), 2)),
                 name="order_total_is_goods_plus_fee",
             ),
             models.CheckConstraint(
@@ -240,7 +245,7 @@ class OrderLine(ConcurrentTransitionMixin, models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity__gt=0)
                 & models.Q(unit_price__gt=0)
-                & models.Q(amount=models.F("unit_price") * models.F("quantity")),
+                & models.Q(amount=Round(models.F("unit_price") * models.F("quantity"), 2)),
                 name="line_amount_is_price_times_quantity",
             ),
             models.CheckConstraint(

@@ -29,6 +29,8 @@ PRODUCT_EN = "Shine Muscat grapes"
 PRODUCT_ANY_LANGUAGE = re.compile(f"{PRODUCT}|{PRODUCT_EN}")
 COMPANY = "上海鲜果供应链有限公司"
 LICENCE = "91310115MA1H7XYZ99"
+EGGS = "土鸡蛋"
+EGGS_EN = "Free-range eggs"
 COMMUNITY = "花木苑"
 PICKUP_POINT = "花木苑 3 号楼便利店"
 
@@ -58,7 +60,11 @@ def sign_up_with_phone(page: Page, phone: str, sms) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_path, settings):
+def test_journey(
+    new_desktop_context, new_phone_context, sms, screenshot, tmp_path, settings, live_server
+):
+    # Absolute links (the sandbox cashier, its payment notification) point at this server.
+    settings.SITE_URL = live_server.url
     # Staff accounts are provisioned, not signed up; like seed_demo, their phone is
     # verified (an unverified phone would send the e-mail + password log-in to an SMS step).
     User.objects.create_user(
@@ -268,14 +274,45 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_pa
         re.compile(r"\bbadge-submitted\b")
     )
 
-    # Staff approve it from the review queue; the supplier signs the contract it triggers.
+    # A second product (no picture) with its offer, so members can order two items.
+    supplier.get_by_test_id("nav-products").click()
+    supplier.get_by_test_id("new-product").click()
+    product_form = supplier.get_by_test_id("product-form")
+    product_form.get_by_label(re.compile(r"^Name")).fill(EGGS)
+    product_form.get_by_label(re.compile(r"^English name")).fill(EGGS_EN)
+    product_form.get_by_label("Specification").fill("30 枚")
+    product_form.get_by_label("Unit").fill("盒")
+    product_form.get_by_label("Category").select_option(index=1)
+    product_form.get_by_label("Origin").fill("安徽")
+    product_form.get_by_label("Storage").select_option("chilled")
+    product_form.get_by_label("Shelf life (days)").fill("20")
+    supplier.get_by_test_id("save-product").click()
+    expect(supplier.get_by_test_id("product-details")).to_contain_text(EGGS_EN)
+    supplier.get_by_test_id("new-offer").click()
+    offer_form = supplier.get_by_test_id("offer-form")
+    offer_form.get_by_label("Supply price").fill("20.00")
+    offer_form.get_by_label("Suggested retail price").fill("29.90")
+    offer_form.get_by_label("Minimum order quantity").fill("1")
+    offer_form.get_by_label("Case size").fill("1")
+    offer_form.get_by_label("Capacity per delivery day").fill("200")
+    offer_form.get_by_label("Lead time (days)").fill("1")
+    for day in ("Monday", "Wednesday", "Friday"):
+        offer_form.get_by_label(day).check()
+    offer_form.get_by_label("Valid from").fill(today.isoformat())
+    offer_form.get_by_label("Valid until").fill((today + timedelta(days=30)).isoformat())
+    supplier.get_by_test_id("save-offer").click()
+    supplier.get_by_test_id("submit-offer").click()
+    expect(supplier.get_by_test_id("offer-status").get_by_test_id("status")).to_have_class(
+        re.compile(r"\bbadge-submitted\b")
+    )
+
+    # Staff approve both from the review queue; the supplier signs the contract it triggers.
     staff.goto("/staff/")
-    staff.get_by_test_id("nav-offer-review").click()
-    staff.get_by_test_id("offer-row").filter(has_text=PRODUCT_ANY_LANGUAGE).get_by_role(
-        "link"
-    ).first.click()
-    staff.get_by_test_id("approve").click()
-    expect(staff.get_by_test_id("message-success")).to_be_visible()
+    for name in (PRODUCT_ANY_LANGUAGE, EGGS_EN):
+        staff.get_by_test_id("nav-offer-review").click()
+        staff.get_by_test_id("offer-row").filter(has_text=name).get_by_role("link").first.click()
+        staff.get_by_test_id("approve").click()
+        expect(staff.get_by_test_id("message-success")).to_be_visible()
 
     supplier.goto("/supplier/")
     supplier.get_by_test_id("nav-contracts").click()
@@ -350,6 +387,16 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_pa
     leader.get_by_test_id("add-item").click()
     expect(leader.get_by_test_id("item-row")).to_have_count(1)
     expect(leader.get_by_test_id("item-supply-price")).to_contain_text("31.50")
+    # The eggs go in on the offer's list terms.
+    item_form = leader.get_by_test_id("item-form")
+    offer_select = item_form.get_by_label("Offer")
+    eggs_value = offer_select.locator("option", has_text=EGGS).get_attribute("value")
+    offer_select.select_option(eggs_value)
+    item_form.get_by_label("Member price (CNY)").fill("29.90")
+    item_form.get_by_label("Quantity cap").fill("30")
+    item_form.get_by_label("Limit per member").fill("3")
+    leader.get_by_test_id("add-item").click()
+    expect(leader.get_by_test_id("item-row")).to_have_count(2)
     leader.get_by_test_id("publish-schedule").click()
     expect(leader.get_by_test_id("schedule-status")).to_contain_text(re.compile("published", re.I))
     builder_path = re.search(r"/leader/schedules/\d+/", leader.url).group(0)
@@ -374,6 +421,56 @@ def test_journey(new_desktop_context, new_phone_context, sms, screenshot, tmp_pa
     expect(leader.get_by_test_id("coverage-acknowledged")).to_contain_text("1")
     leader.goto(f"/leader/communities/{community_id}/feedback/")
     expect(leader.get_by_test_id("feedback-like-count").first).to_contain_text("1")
+
+    # 9. The member orders two grapes and one box of eggs on the phone and pays in the
+    # sandbox cashier; the order is paid by the provider's signed notification.
+    member.goto("/m/")
+    member.get_by_test_id("nav-schedules").tap()
+    member.get_by_test_id("schedule-card").filter(has_text=SCHEDULE).get_by_role("link").first.tap()
+    grapes = member.get_by_test_id("item-card").filter(has_text=PRODUCT)
+    eggs = member.get_by_test_id("item-card").filter(has_text=EGGS)
+    grapes.locator("[data-step='1']").tap()
+    grapes.locator("[data-step='1']").tap()
+    eggs.locator("[data-step='1']").tap()
+    expect(member.get_by_test_id("cart-total")).to_contain_text("121.70")
+    member.get_by_test_id("checkout-button").tap()
+    expect(member.get_by_test_id("cart-line")).to_have_count(2)
+    expect(member.get_by_test_id("checkout-total")).to_contain_text("121.70")
+    member.get_by_test_id("receiving").get_by_role("radio").first.check()
+    member.locator("input[name=payment_method][value=online]").check()
+    screenshot(member, "member-checkout")
+    member.get_by_test_id("confirm-order").tap()
+
+    expect(member.get_by_test_id("sandbox-cashier")).to_be_visible()
+    expect(member.get_by_test_id("cashier-amount")).to_contain_text("121.70")
+    member.get_by_test_id("cashier-pay").tap()
+    expect(member).to_have_url(re.compile(r"/m/orders/\d+/$"))
+    order_path = re.search(r"/m/orders/\d+/", member.url).group(0)
+    expect(member.get_by_test_id("order-status")).to_have_attribute(
+        "data-status", "paid", timeout=10_000
+    )
+    expect(member.get_by_test_id("order-line")).to_have_count(2)
+    screenshot(member, "member-order-paid")
+
+    # The leader reviews the schedule's orders and confirms the member's order.
+    leader.goto(builder_path)
+    leader.get_by_test_id("schedule-orders-link").click()
+    row = leader.get_by_test_id("order-row")
+    expect(row).to_have_count(1)
+    expect(row.get_by_test_id("payment-paid")).to_be_visible()
+    expect(leader.get_by_test_id("item-total-row")).to_have_count(2)
+    screenshot(leader, "leader-orders")
+    row.get_by_test_id("confirm-order").click()
+    expect(leader.get_by_test_id("message-success")).to_be_visible()
+
+    # The member sees it confirmed, with the pickup code and where and when to collect.
+    member.goto(order_path)
+    expect(member.get_by_test_id("order-status")).to_have_attribute("data-status", "confirmed")
+    expect(member.get_by_test_id("pickup-code-digits")).to_have_text(re.compile(r"^\s*\d{8}\s*$"))
+    expect(member.get_by_test_id("pickup-qr")).to_be_visible()
+    expect(member.get_by_test_id("order-receiving")).to_contain_text(PICKUP_POINT)
+    expect(member.get_by_test_id("order-pickup-window")).to_be_visible()
+    screenshot(member, "member-order-confirmed")
 
     # 5. Every role's home page, for the record.
     member.reload()
