@@ -117,12 +117,14 @@ def charge_refund(
     *, trade_number: str, refund_number: str, amount: Decimal, reason: str
 ) -> ChargeRefund:
     """Idempotent by refund number; never refunds more than was paid."""
+    # The charge's lock serialises refunds of one trade, so the same refund number sent
+    # twice at once is found by the second request, not inserted twice.
+    charge = Charge.objects.select_for_update().filter(trade_number=trade_number).first()
     existing = ChargeRefund.objects.filter(refund_number=refund_number).first()
     if existing is not None:
-        if existing.charge.trade_number != trade_number or existing.amount != amount:
+        if existing.charge_id != getattr(charge, "pk", None) or existing.amount != amount:
             raise ProviderError("refund number reused differently", retryable=False)
         return existing
-    charge = Charge.objects.select_for_update().filter(trade_number=trade_number).first()
     if charge is None:
         raise ProviderError("no such trade", retryable=False)
     if charge.status != ChargeStatus.PAID:

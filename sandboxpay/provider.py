@@ -46,7 +46,7 @@ class SandboxProvider(PaymentProvider):
                 provider_reference=str(data.get("reference", "")),
                 settled_at=datetime.fromisoformat(settled) if settled else None,
             )
-        except (ValueError, KeyError, TypeError, InvalidOperation) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, InvalidOperation) as error:
             raise InvalidNotification(f"malformed notification: {error}") from error
 
     def query_payment(self, *, trade_number):

@@ -26,7 +26,9 @@ def sign(body: bytes, *, timestamp: int | None = None) -> str:
 def verify(body: bytes, header: str) -> bool:
     parts = dict(part.split("=", 1) for part in (header or "").split(",") if "=" in part)
     timestamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not timestamp.isdigit() or not given:
+    # ASCII only: "²".isdigit() is true but int() refuses it, and compare_digest raises on
+    # non-ASCII text; a malformed header must be refused, never crash the endpoint.
+    if not (timestamp.isascii() and timestamp.isdigit()) or not (given and given.isascii()):
         return False
     expected = sign(body, timestamp=int(timestamp)).split("v1=", 1)[1]
     return hmac.compare_digest(expected, given)

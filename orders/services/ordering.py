@@ -300,7 +300,8 @@ def order_expire_if_due(*, order_id: int, now: datetime | None = None, force: bo
     grace = timedelta(minutes=settings.ORDER_PAYMENT_GRACE_MINUTES)
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update(skip_locked=True)
+            # of=self: pickup_point is a nullable (outer) join PostgreSQL cannot lock.
+            Order.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 pk=order_id,
                 status=OrderStatus.PENDING_PAYMENT,
