@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,11 +86,13 @@ def refund_request(
     )
     if own_payment:
         # Money kept for the order: book it so it is never refunded twice.
-        Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
+        Order.objects.filter(pk=order.pk).update(
+            refunded_total=Round(F("refunded_total") + amount, 2)
+        )
         order.refunded_total += amount
         if line is not None:
             OrderLine.objects.filter(pk=line.pk).update(
-                refunded_amount=F("refunded_amount") + amount
+                refunded_amount=Round(F("refunded_amount") + amount, 2)
             )
             line.refunded_amount += amount
     state_change_record(
@@ -166,7 +169,9 @@ def refund_send(*, refund_id: int, now: datetime | None = None) -> str:
         )
         return "retry"
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        refund = (
+            Refund.objects.select_for_update(of=("self",)).select_related("order").get(pk=refund_id)
+        )
         if refund.status != RefundStatus.REQUESTED:
             return refund.status
         refund.provider_reference = receipt.provider_reference[:64]
@@ -193,17 +198,23 @@ def _refund_transition(refund: Refund, name: str, reason: str = "") -> None:
 @transaction.atomic
 def refund_fail(*, refund_id: int, error: str) -> None:
     """The provider refused for good: undo the booking and tell the member and leader."""
-    refund = Refund.objects.select_for_update().select_related("order__community").get(pk=refund_id)
+    refund = (
+        Refund.objects.select_for_update(of=("self",))
+        .select_related("order__community")
+        .get(pk=refund_id)
+    )
     if refund.status != RefundStatus.REQUESTED:
         return
     refund.last_error = error[:300]
     _refund_transition(refund, "fail", reason=error[:200])
     order = refund.order
     if refund.booked_on_order:
-        Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") - refund.amount)
+        Order.objects.filter(pk=order.pk).update(
+            refunded_total=Round(F("refunded_total") - refund.amount, 2)
+        )
         if refund.line_id:
             OrderLine.objects.filter(pk=refund.line_id).update(
-                refunded_amount=F("refunded_amount") - refund.amount
+                refunded_amount=Round(F("refunded_amount") - refund.amount, 2)
             )
     notify(
         recipients=[order.member, order.community.leader],
