@@ -269,11 +269,11 @@ class OrderLine(ConcurrentTransitionMixin, models.Model):
 
 
 class PaymentStatus(models.TextChoices):
-    CREATED = "created", _("Created")
-    PENDING = "pending", _("Awaiting the payer")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-    CLOSED = "closed", _("Closed")
+    CREATED = "created", pgettext_lazy("payment status", "Created")
+    PENDING = "pending", pgettext_lazy("payment status", "Awaiting the payer")
+    SUCCEEDED = "succeeded", pgettext_lazy("payment status", "Succeeded")
+    FAILED = "failed", pgettext_lazy("payment status", "Failed")
+    CLOSED = "closed", pgettext_lazy("payment status", "Closed")
 
 
 def new_trade_number() -> str:
@@ -352,9 +352,9 @@ class Payment(ConcurrentTransitionMixin, TimeStampedModel):
 
 
 class RefundStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    SUCCEEDED = "succeeded", _("Refunded")
-    FAILED = "failed", _("Failed")
+    REQUESTED = "requested", pgettext_lazy("refund status", "Requested")
+    SUCCEEDED = "succeeded", pgettext_lazy("refund status", "Refunded")
+    FAILED = "failed", pgettext_lazy("refund status", "Failed")
 
 
 class Refund(ConcurrentTransitionMixin, TimeStampedModel):

@@ -3,13 +3,14 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ChargeStatus(models.TextChoices):
-    OPEN = "open", _("Waiting for the payer")
-    PAID = "paid", _("Paid")
-    FAILED = "failed", _("Failed")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("payment status", "Waiting for the payer")
+    PAID = "paid", pgettext_lazy("payment status", "Paid")
+    FAILED = "failed", pgettext_lazy("payment status", "Failed")
+    CLOSED = "closed", pgettext_lazy("payment status", "Closed")
 
 
 def _token() -> str:
