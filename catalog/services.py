@@ -9,10 +9,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from accounts.models import ReviewStatus, SupplierOrganization, User
 from groupbuy.exceptions import DomainError
+from groupbuy.images import image_check
 from groupbuy.services import state_change_record
 from notifications.services import notify
 
@@ -27,8 +28,6 @@ from .models import (
     SupplierContract,
 )
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMBNAIL_SIZE = (400, 400)
 
 PRODUCT_FIELDS = (
@@ -84,27 +83,6 @@ def product_update(*, product: Product, **fields) -> Product:
     return product
 
 
-def _check_image(upload) -> tuple[Image.Image, str]:
-    if upload.size > MAX_IMAGE_BYTES:
-        raise DomainError(_("An image may be at most 5 MB."), field="image")
-    try:
-        upload.seek(0)
-        probe = Image.open(upload)
-        probe.verify()  # detects truncated or corrupt files
-        upload.seek(0)
-        image = Image.open(upload)
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise DomainError(
-            _("This file is not an image we can use (JPEG, PNG or WebP)."), field="image"
-        ) from error
-    if image.format not in IMAGE_FORMATS:
-        raise DomainError(
-            _("This file is not an image we can use (JPEG, PNG or WebP)."), field="image"
-        )
-    return image, IMAGE_FORMATS[image.format]
-
-
 def _thumbnail_bytes(image: Image.Image) -> bytes:
     thumb = image.convert("RGB")
     thumb.thumbnail(THUMBNAIL_SIZE)
@@ -122,7 +100,7 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
             _("A product has at most %(max)s images.") % {"max": MAX_PRODUCT_IMAGES},
             field="image",
         )
-    image, extension = _check_image(upload)
+    image, extension = image_check(upload)
     upload.seek(0)
     picture = ProductImage(product=product, position=count)
     picture.image.save(f"p{product.pk}.{extension}", upload, save=False)

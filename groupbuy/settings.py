@@ -214,6 +214,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.retry_due_refunds",
         "schedule": 60.0,
     },
+    "fulfillment-prepare-purchase-orders": {
+        "task": "fulfillment.prepare_purchase_orders",
+        "schedule": 5 * 60.0,
+    },
+    "fulfillment-auto-complete-orders": {
+        "task": "fulfillment.auto_complete_orders",
+        "schedule": 60 * 60.0,
+    },
     "sandboxpay-resend-due-notifications": {
         "task": "sandboxpay.resend_due_notifications",
         "schedule": 60.0,
@@ -269,3 +277,10 @@ PAYMENT_PROVIDERS = {"sandbox": "sandboxpay.provider.SandboxProvider"}
 SANDBOX_PAY_SECRET = env.str("SANDBOX_PAY_SECRET", default="sandbox-" + SECRET_KEY[:32])
 REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=6)
 REFUND_RETRY_BASE_SECONDS = env.int("REFUND_RETRY_BASE_SECONDS", default=30)
+
+# Fulfilment (see fulfillment/services)
+# Wrong pickup codes a verifier may type within the lock window before having to wait.
+PICKUP_CODE_MAX_FAILURES = env.int("PICKUP_CODE_MAX_FAILURES", default=10)
+PICKUP_CODE_LOCK_MINUTES = env.int("PICKUP_CODE_LOCK_MINUTES", default=15)
+# Picked-up orders the member did not confirm complete this many days later.
+ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=2)

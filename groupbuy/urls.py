@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("scheduling.urls")),
     path("", include("orders.urls")),
+    path("", include("fulfillment.urls")),
     path("", include("sandboxpay.urls")),
 ]
 

@@ -121,6 +121,10 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True)
+    ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
+    out_for_delivery_at = models.DateTimeField(_("out for delivery at"), null=True, blank=True)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -236,6 +240,9 @@ class OrderLine(ConcurrentTransitionMixin, models.Model):
         protected=True,
     )
     cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # Units that did not arrive (short or damaged at receipt), refunded to the member.
+    short_units = models.PositiveIntegerField(_("not delivered"), default=0)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order line")
@@ -254,6 +261,10 @@ class OrderLine(ConcurrentTransitionMixin, models.Model):
                 name="line_refunds_within_amount",
             ),
             models.UniqueConstraint(fields=["order", "item"], name="one_line_per_item"),
+            models.CheckConstraint(
+                condition=models.Q(short_units__lte=models.F("quantity")),
+                name="line_short_within_quantity",
+            ),
         ]
 
     def __str__(self):
@@ -262,6 +273,10 @@ class OrderLine(ConcurrentTransitionMixin, models.Model):
     @property
     def refundable(self) -> Decimal:
         return self.amount - self.refunded_amount
+
+    @property
+    def units_to_hand_over(self) -> int:
+        return self.quantity - self.short_units
 
     @transition(field=status, source=LineStatus.ACTIVE, target=LineStatus.CANCELLED)
     def cancel(self):

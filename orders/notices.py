@@ -12,6 +12,8 @@ for code, label, channels in (
     ("order_rejected", _("Order rejected by the leader"), _SMS),
     ("order_cancelled", _("Order cancelled"), _SMS),
     ("order_item_failed", _("An item did not reach its minimum group quantity"), _SMS),
+    ("order_item_unavailable", _("An item cannot be delivered"), _SMS),
+    ("order_shortage", _("Part of your order did not arrive"), _SMS),
     ("order_refunded", _("Refund sent"), _SMS),
     ("order_refund_failed", _("A refund could not be sent"), frozenset({Channel.EMAIL})),
 ):

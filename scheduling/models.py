@@ -173,6 +173,11 @@ class ScheduleStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class ShortageRule(models.TextChoices):
+    LATEST_PAID_FIRST = "latest_paid_first", _("Latest paid order loses first")
+    PROPORTIONAL = "proportional", _("Shared in proportion to the quantities ordered")
+
+
 def _share_token() -> str:
     return secrets.token_urlsafe(12)
 
@@ -208,6 +213,19 @@ class Schedule(ConcurrentTransitionMixin, TimeStampedModel):
         decimal_places=2,
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    shortage_rule = models.CharField(
+        _("shortage rule"),
+        max_length=20,
+        choices=ShortageRule.choices,
+        default=ShortageRule.LATEST_PAID_FIRST,
+        help_text=_("Who loses units that do not arrive; members see the rule."),
+    )
+    after_sales_hours = models.PositiveSmallIntegerField(
+        _("after-sales window (hours)"),
+        default=48,
+        validators=[MinValueValidator(1)],
+        help_text=_("How long after pickup members may ask for after-sales."),
     )
     allow_pay_at_pickup = models.BooleanField(
         _("members may pay at pickup"),

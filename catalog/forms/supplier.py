@@ -10,6 +10,8 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from groupbuy import images
+
 from .. import services
 from ..models import Offer, Product
 
@@ -69,7 +71,7 @@ class ImageUploadForm(forms.Form):
 
     def clean_image(self):
         upload = self.cleaned_data["image"]
-        if upload.size > services.MAX_IMAGE_BYTES:
+        if upload.size > images.MAX_IMAGE_BYTES:
             raise forms.ValidationError(_("An image may be at most 5 MB."))
         return upload
 

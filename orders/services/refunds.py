@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Round
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +36,10 @@ from ..providers.base import ProviderError
 from .tell import tell_member
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction that records a refund as succeeded (later stages follow
+# their own records, e.g. an after-sales request becomes "refunded").
+refund_succeeded = Signal()
 
 # The refund in hand is leased for this long, so a second sender skips it.
 SEND_LEASE = timedelta(minutes=2)
@@ -178,6 +183,7 @@ def refund_send(*, refund_id: int, now: datetime | None = None) -> str:
         refund.succeeded_at = timezone.now()
         refund.last_error = ""
         _refund_transition(refund, "succeed")
+        refund_succeeded.send(sender=Refund, refund=refund)
         tell_member(refund.order, "order_refunded", amount=refund.amount, reason=refund.reason)
     return "succeeded"
 

@@ -76,12 +76,23 @@ def order_reject(*, order: Order, actor: User, reason: str, now: datetime | None
 
 
 def item_failed_cancel_lines(*, item: ScheduleItem) -> int:
-    """The item missed its minimum group quantity (inside the closing transaction): its
-    lines are cancelled and refunded, orders left without lines are cancelled, and each
-    member is told. Returns how many lines were cancelled."""
+    """The item missed its minimum group quantity (inside the closing transaction)."""
+    name = item.offer.product.name
+    return item_lines_cancel(
+        item=item,
+        reason=_("%(name)s did not reach its minimum group quantity") % {"name": name},
+        notice_kind="order_item_failed",
+    )
+
+
+def item_lines_cancel(
+    *, item: ScheduleItem, reason: str, notice_kind: str, actor: User | None = None
+) -> int:
+    """Cancel and refund every open line of ``item`` (the item failed, or its supplier
+    cannot deliver it): orders left without lines are cancelled whole, unpaid ones expire,
+    and each member is told. Call inside a transaction. Returns the lines cancelled."""
     now = timezone.now()
     name = item.offer.product.name
-    reason = _("%(name)s did not reach its minimum group quantity") % {"name": name}
     lines = (
         OrderLine.objects.select_for_update(of=("self",))
         .filter(item=item, status=LineStatus.ACTIVE, order__status__in=CANCELLABLE)
@@ -93,7 +104,7 @@ def item_failed_cancel_lines(*, item: ScheduleItem) -> int:
         order = lock_order(line.order_id)
         if order.status == OrderStatus.PENDING_PAYMENT:
             # Past its payment window by now (windows end at the cut-off): it expires whole.
-            order_end(order, transition="expire", actor=None, reason=reason, now=now)
+            order_end(order, transition="expire", actor=actor, reason=reason, now=now)
             continue
         line.order = order
         line.cancel_reason = reason[:200]
@@ -102,11 +113,11 @@ def item_failed_cancel_lines(*, item: ScheduleItem) -> int:
         stock_release(quantities={item.pk: line.quantity})
         cancelled += 1
         if not order.lines.filter(status=LineStatus.ACTIVE).exists():
-            order_end(order, transition="cancel", actor=None, reason=reason, now=now)
-            tell_member(order, "order_cancelled", reason=reason)
+            order_end(order, transition="cancel", actor=actor, reason=reason, now=now)
+            tell_member(order, "order_cancelled", actor=actor, reason=reason)
             continue
         refund_line(line, reason=reason)
-        tell_member(order, "order_item_failed", item=name, amount=line.amount)
+        tell_member(order, notice_kind, actor=actor, item=name, amount=line.amount, reason=reason)
     return cancelled
 
 

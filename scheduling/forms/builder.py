@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import active_pickup_points
 
-from ..models import DeliveryOption, ScheduleStatus
+from ..models import DeliveryOption, ScheduleStatus, ShortageRule
 
 # Datetime-local inputs are read and shown in the current time zone (settings.TIME_ZONE,
 # Asia/Shanghai): Django's DateTimeField makes naive input aware in it.
@@ -39,6 +39,7 @@ FROZEN_WHEN_PUBLISHED = (
     "delivery_option",
     "delivery_fee",
     "allow_pay_at_pickup",
+    "shortage_rule",
 )
 
 
@@ -70,6 +71,21 @@ class ScheduleForm(forms.Form):
         widget=_PRICE_INPUT,
         help_text=_("Only used with home delivery."),
     )
+    shortage_rule = forms.ChoiceField(
+        label=_("Shortage rule"),
+        choices=ShortageRule.choices,
+        initial=ShortageRule.LATEST_PAID_FIRST,
+        required=False,
+        help_text=_("Who loses units that do not arrive; members see the rule."),
+    )
+    after_sales_hours = forms.IntegerField(
+        label=_("After-sales window (hours)"),
+        min_value=1,
+        max_value=720,
+        initial=48,
+        required=False,
+        help_text=_("How long after pickup members may ask for after-sales."),
+    )
     allow_pay_at_pickup = forms.BooleanField(
         label=_("Members may pay at pickup"),
         required=False,
@@ -100,6 +116,8 @@ class ScheduleForm(forms.Form):
             "delivery_option": schedule.delivery_option,
             "delivery_fee": schedule.delivery_fee,
             "allow_pay_at_pickup": schedule.allow_pay_at_pickup,
+            "shortage_rule": schedule.shortage_rule,
+            "after_sales_hours": schedule.after_sales_hours,
         }
 
     def clean(self):
@@ -111,6 +129,9 @@ class ScheduleForm(forms.Form):
                 stored, value = getattr(self.schedule, name), data.get(name)
                 if value is not None and _to_minute(value) == _to_minute(stored):
                     data[name] = stored
+        data["shortage_rule"] = data.get("shortage_rule") or ShortageRule.LATEST_PAID_FIRST
+        if data.get("after_sales_hours") is None and "after_sales_hours" not in self.errors:
+            data["after_sales_hours"] = 48
         pickup_only = data.get("delivery_option") == DeliveryOption.PICKUP
         no_fee = data.get("delivery_fee") is None and "delivery_fee" not in self.errors
         if pickup_only or no_fee:

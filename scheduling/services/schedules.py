@@ -46,6 +46,8 @@ SCHEDULE_FIELDS = (
     "delivery_option",
     "delivery_fee",
     "allow_pay_at_pickup",
+    "shortage_rule",
+    "after_sales_hours",
 )
 ITEM_FIELDS = (
     "member_price",
@@ -158,6 +160,7 @@ def schedule_update(*, schedule: Schedule, actor: User, pickup_points, **fields)
             "delivery_option",
             "delivery_fee",
             "allow_pay_at_pickup",
+            "shortage_rule",
         ):
             if key in fields and fields[key] != getattr(schedule, key):
                 raise DomainError(

@@ -12,6 +12,7 @@ from PIL import Image
 
 from catalog import services
 from catalog.models import Category, Product, ProductImage
+from groupbuy import images
 from tests.accounts.utils import by_testid, field_errors
 from tests.catalog.conftest import make_product, offer_terms
 from tests.factories import SupplierFactory
@@ -276,7 +277,7 @@ def test_image_over_5_mb_is_refused(owner_client, product):
 
 
 def test_size_limit_follows_the_service_setting(owner_client, product, monkeypatch):
-    monkeypatch.setattr(services, "MAX_IMAGE_BYTES", 100)
+    monkeypatch.setattr(images, "MAX_IMAGE_BYTES", 100)
 
     response = owner_client.post(_image_add_url(product), {"image": upload()})
 
