@@ -3,6 +3,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from catalog import demo as catalog_demo
+from fulfillment import demo as fulfillment_demo
 from orders import demo as orders_demo
 from scheduling import demo as scheduling_demo
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
             schedule = scheduling_demo.seed_scheduling(community=accounts["communities"][0])
             if schedule is not None:
                 orders_demo.seed_orders(schedule=schedule)
+            fulfillment_demo.seed_fulfilment(community=accounts["communities"][0])
         self._print_logins(accounts["communities"])
 
     def _print_logins(self, communities):
