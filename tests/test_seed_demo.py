@@ -8,6 +8,8 @@ from django.core.management import call_command
 from accounts.models import Community, Membership, ReviewStatus, SupplierOrganization, User
 from catalog.models import Offer, OfferStatus, Product, SupplierContract
 from catalog.selectors import listed_offers
+from fulfillment.models import AfterSalesRequest, PurchaseOrder, Review, ShortageAllocation
+from orders.models import Order, OrderStatus
 from scheduling.models import Proposal, ProposalStatus, Schedule, ScheduleStatus
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +26,9 @@ def _counts():
         "contracts": SupplierContract.objects.count(),
         "schedules": Schedule.objects.count(),
         "proposals": Proposal.objects.count(),
+        "orders": Order.objects.count(),
+        "purchase_orders": PurchaseOrder.objects.count(),
+        "after_sales": AfterSalesRequest.objects.count(),
     }
 
 
@@ -58,7 +63,24 @@ def test_seed_demo_is_complete_and_idempotent(settings, tmp_path):
     assert listed_offers().count() == 4  # approved offers of suppliers with signed contracts
     assert all(product.images.exists() for product in Product.objects.all())
 
-    schedule = Schedule.objects.get()
-    assert schedule.status == ScheduleStatus.PUBLISHED
+    schedule = Schedule.objects.get(status=ScheduleStatus.PUBLISHED)
     assert schedule.items.count() == 3
     assert schedule.items.filter(proposal__status=ProposalStatus.ACCEPTED).count() == 1
+
+    # Orders in every early state on the live round.
+    assert set(schedule.orders.values_list("status", flat=True)) == {
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.PAID,
+        OrderStatus.CONFIRMED,
+    }
+    # Last week's round went through every fulfilment step.
+    past = Schedule.objects.get(status=ScheduleStatus.CLOSED)
+    assert set(past.purchase_orders.values_list("status", flat=True)) == {"received"}
+    assert ShortageAllocation.objects.filter(purchase_line__purchase_order__schedule=past).exists()
+    assert set(past.orders.values_list("status", flat=True)) == {
+        OrderStatus.READY_FOR_PICKUP,
+        OrderStatus.PICKED_UP,
+    }
+    assert past.pickup_notices.get().broadcast.notifications.count() == 3
+    assert Review.objects.count() == 1
+    assert AfterSalesRequest.objects.get().status == "submitted"
