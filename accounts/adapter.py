@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -10,6 +11,14 @@ from .models import User
 
 class AccountAdapter(DefaultAccountAdapter):
     """Stores phone numbers on our User and sends codes through our SMS backend."""
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth keys failed log-ins by e-mail or username only; a phone log-in would
+        # share one counter with every other phone log-in on the site.
+        login = (
+            credentials.get("phone") or credentials.get("email") or credentials.get("username", "")
+        )
+        return f"{get_current_site(request).domain}:{login.lower()}"
 
     def save_user(self, request, user, form, commit=True):
         # The row needs its phone before the first save: a user has an e-mail or a phone.

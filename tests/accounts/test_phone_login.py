@@ -250,3 +250,20 @@ def test_adapter_send_unknown_account_sms(adapter, sms_outbox):
     (message,) = sms_outbox
     assert message.phone == PHONE
     assert not re.search(r"\d{6}", message.text)
+
+
+def test_failed_phone_log_ins_count_per_phone_number(client, settings):
+    """Wrong passwords for one number lock that number, not every phone log-in."""
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key"}
+    UserFactory(phone="+8613900001111", password="correct-horse-9")
+    UserFactory(phone="+8613900002222", password="correct-horse-9")
+    url = reverse("account_login")
+    for _attempt in range(6):
+        client.post(url, {"login": "+8613900001111", "password": "wrong-horse-9"})
+    locked = client.post(url, {"login": "+8613900001111", "password": "correct-horse-9"})
+    assert "_auth_user_id" not in client.session
+    assert locked.status_code in (200, 429)
+
+    response = client.post(url, {"login": "+8613900002222", "password": "correct-horse-9"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"]
