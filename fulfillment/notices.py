@@ -12,6 +12,7 @@ for code, label, channels in (
     ("purchase_order_acknowledged", _("Purchase order acknowledged"), _EMAIL),
     ("purchase_order_declined", _("Purchase order declined"), _SMS_AND_EMAIL),
     ("purchase_order_ready", _("Goods ready or shipped"), _SMS),
+    ("purchase_order_closed", _("Purchase order closed"), _EMAIL),
     ("pickup_notice", _("Pickup notice"), _SMS),
     ("after_sales_submitted", _("New after-sales request"), _SMS),
     ("after_sales_decided", _("After-sales request decided"), _SMS),

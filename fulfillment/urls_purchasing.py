@@ -41,6 +41,11 @@ urlpatterns = [
         name="leader_purchase_order_send",
     ),
     path(
+        "leader/purchase-orders/<int:purchase_order_id>/close/",
+        views.purchase_order_close,
+        name="leader_purchase_order_close",
+    ),
+    path(
         "leader/purchase-orders/<int:purchase_order_id>/receive/",
         views.purchase_order_receive,
         name="leader_purchase_order_receive",

@@ -341,3 +341,26 @@ def purchase_order_mark_ready(
     purchase_order_transition(purchase_order, "mark_ready", actor=actor)
     _tell_leader(purchase_order, "purchase_order_ready", actor, dispatch=dispatch)
     return purchase_order
+
+
+@transaction.atomic
+def purchase_order_close(*, purchase_order: PurchaseOrder, actor: User) -> PurchaseOrder:
+    """The leader settles a received purchase order with the supplier (nothing more can be
+    recorded on it); the supplier is told."""
+    purchase_order = _lock(purchase_order)
+    _check_leader(purchase_order.schedule, actor)
+    if purchase_order.status != PurchaseOrderStatus.RECEIVED:
+        raise DomainError(_("Only a received purchase order can be closed."))
+    purchase_order_transition(purchase_order, "close", actor=actor)
+    notify(
+        recipients=_supplier_users(purchase_order.supplier),
+        kind="purchase_order_closed",
+        about=purchase_order,
+        sender=actor,
+        context={
+            "number": purchase_order.number,
+            "community_name": purchase_order.community.name,
+        },
+        link=reverse("fulfillment:supplier_purchase_order", args=[purchase_order.pk]),
+    )
+    return purchase_order

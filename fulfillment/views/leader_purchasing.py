@@ -192,6 +192,20 @@ class PurchaseOrderSendView(ReviewerRequiredMixin, View):
         return redirect(_purchase_order_url(purchase_order.pk))
 
 
+class PurchaseOrderCloseView(ReviewerRequiredMixin, View):
+    def post(self, request, purchase_order_id: int):
+        purchase_order = selectors.leader_purchase_order(request.user, purchase_order_id)
+        try:
+            purchasing.purchase_order_close(purchase_order=purchase_order, actor=request.user)
+        except TRANSITION_ERRORS as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request, _("Purchase order %(number)s closed.") % {"number": purchase_order.number}
+            )
+        return redirect(_purchase_order_url(purchase_order.pk))
+
+
 class PurchaseOrderDownloadView(ReviewerRequiredMixin, View):
     """The purchase order as PDF, CSV or XLSX (fulfillment/documents.py)."""
 
@@ -409,6 +423,7 @@ fulfilment = FulfilmentView.as_view()
 purchase_orders_prepare = PurchaseOrdersPrepareView.as_view()
 purchase_order = PurchaseOrderView.as_view()
 purchase_order_send = PurchaseOrderSendView.as_view()
+purchase_order_close = PurchaseOrderCloseView.as_view()
 purchase_order_download = PurchaseOrderDownloadView.as_view()
 purchase_order_receive = ReceiveView.as_view()
 pickup_notice = PickupNoticeView.as_view()
