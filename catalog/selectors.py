@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -183,6 +183,13 @@ def listed_offers(today: date | None = None) -> QuerySet[Offer]:
     )
 
 
+def _with_rating(offers: QuerySet[Offer]) -> QuerySet[Offer]:
+    """Members' average rating and number of reviews (fulfilment's Review, by name)."""
+    return offers.annotate(
+        rating_average=Avg("reviews__rating"), rating_count=Count("reviews", distinct=True)
+    )
+
+
 CATALOG_SORTS = {
     "newest": ("-decided_at", "-id"),
     "price": ("supply_price", "id"),
@@ -224,7 +231,8 @@ def catalog_search(
     if weekday is not None:
         offers = offers.filter(delivery_weekdays__contains=str(weekday))
     return (
-        offers.select_related("product", "product__category", "supplier")
+        _with_rating(offers)
+        .select_related("product", "product__category", "supplier")
         .prefetch_related(Prefetch("product__images", queryset=ProductImage.objects.all()))
         .order_by(*CATALOG_SORTS.get(sort, CATALOG_SORTS["newest"]))
     )
@@ -232,7 +240,7 @@ def catalog_search(
 
 def listed_offer_for_leader(offer_id: int) -> Offer:
     return get_object_or_404(
-        listed_offers()
+        _with_rating(listed_offers())
         .select_related("product", "product__category", "supplier")
         .prefetch_related(Prefetch("product__images", queryset=ProductImage.objects.all())),
         pk=offer_id,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from fulfillment.selectors.aftersales import member_order_aftercare
 from groupbuy.exceptions import DomainError
 from groupbuy.forms import add_domain_error
 from groupbuy.pagination import paginate
@@ -260,11 +261,14 @@ class OrderDetailView(MemberRequiredMixin, View):
         payment = selectors.order_latest_payment(order) if order.pays_online else None
         show_code = order.status in OPEN_ORDER_STATUSES and bool(order.pickup_code)
         community = order.community
+        lines = list(selectors.order_lines(order))
         context = {
             "order": order,
             "schedule": order.schedule,
             "community": community,
-            "lines": selectors.order_lines(order),
+            "lines": lines,
+            # Receipt, reviews and after-sales per line (the fulfilment stage).
+            "aftercare": member_order_aftercare(order, lines, now=now),
             "refunds": selectors.order_refunds(order),
             "history": selectors.order_timeline(order),
             "status_choices": OrderStatus.choices,
