@@ -17,6 +17,14 @@ def quantity_field_name(item_id: int) -> str:
     return f"{QUANTITY_PREFIX}{item_id}"
 
 
+def _max_quantity_message(item, allowance: int) -> str:
+    if allowance:
+        return _("You can add at most %(limit_value)s more.")
+    if item.remaining <= 0:
+        return _("%(name)s is sold out.") % {"name": item.offer.product.localized_name}
+    return _("You cannot add any more of this item.")
+
+
 class CartForm(forms.Form):
     """The quantities of a schedule's items, one ``q_<item id>`` field each, as the
     schedule page's cart (GET) and the checkout page (POST) send them.
@@ -42,11 +50,7 @@ class CartForm(forms.Form):
                 error_messages={
                     "invalid": _("Enter a whole number."),
                     "min_value": _("Quantities cannot be negative."),
-                    "max_value": (
-                        _("You can add at most %(limit_value)s more.")
-                        if allowance
-                        else _("You cannot add any more of this item.")
-                    ),
+                    "max_value": _max_quantity_message(item, allowance),
                 },
             )
             self.fields[quantity_field_name(item.pk)].allowance = allowance

@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -740,3 +741,14 @@ def test_pickup_point_list_is_the_schedules(member_client, shop):
     )
     html = member_client.get(checkout_url(shop), {f"q_{shop.grapes.pk}": 1}).content.decode()
     assert extra.name not in html  # not one of this schedule's points
+
+
+def test_a_sold_out_item_is_refused_as_sold_out(member_client, shop):
+    """A buyer who lost the race hears that the item is sold out, not a limit message."""
+    ScheduleItem.objects.filter(pk=shop.grapes.pk).update(reserved_qty=F("quantity_cap"))
+
+    response = member_client.post(checkout_url(shop), checkout_data(shop, grapes=1, eggs=0))
+
+    assert response.status_code == 200
+    assert "Shine Muscat grapes is sold out." in response.content.decode()
+    assert not Order.objects.exists()
