@@ -96,7 +96,7 @@ def member_order_aftercare(order: Order, lines, *, now: datetime | None = None) 
     for line in lines:
         line_requests = [request for request in requests if request.order_line_id == line.pk]
         care = LineAftercare(review=reviews.get(line.pk), requests=line_requests)
-        care.collected = line_is_collected(line)
+        care.collected = line_is_collected(line) and line.units_to_hand_over > 0
         if care.collected:
             care.deadline = after_sales_deadline(line)
             care.claimable = line_claimable(line, line_requests)

@@ -16,7 +16,7 @@ from groupbuy.exceptions import DomainError
 from groupbuy.images import image_check
 from groupbuy.services import state_change_record
 from notifications.services import notify
-from orders.models import LineStatus, OrderLine, OrderStatus, Refund
+from orders.models import ZERO, LineStatus, OrderLine, OrderStatus, PaymentMethod, Refund
 from orders.services.refunds import refund_request
 from orders.services.tell import tell_member
 
@@ -53,6 +53,8 @@ def _own_collected_line(member: User, order_line: OrderLine) -> OrderLine:
         raise DomainError(_("You can do this once you have collected the item."))
     if line.status != LineStatus.ACTIVE:
         raise DomainError(_("This item was cancelled."))
+    if not line.units_to_hand_over:
+        raise DomainError(_("None of this item was delivered; it was refunded."))
     return line
 
 
@@ -61,7 +63,7 @@ def review_create(
     *, member: User, order_line: OrderLine, rating: int, text: str = "", photos=None
 ) -> Review:
     line = _own_collected_line(member, order_line)
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise DomainError(_("Give 1 to 5 stars."), field="rating")
     if Review.objects.filter(order_line=line).exists():
         raise DomainError(_("You have already reviewed this item."))
@@ -90,6 +92,17 @@ def after_sales_deadline(line: OrderLine) -> datetime | None:
     return picked + timedelta(hours=line.order.schedule.after_sales_hours)
 
 
+def _not_paid_or_returned_in_cash(line: OrderLine) -> Decimal:
+    """An order paid in cash at pickup books no Refund on its line: units that did not
+    arrive were never charged, and approved after-sales were handed back in cash."""
+    if line.order.payment_method != PaymentMethod.AT_PICKUP:
+        return ZERO
+    in_cash = line.after_sales_requests.filter(
+        status__in=(AfterSalesStatus.APPROVED, AfterSalesStatus.REFUNDED), refund__isnull=True
+    ).aggregate(total=Sum("requested_amount"))["total"]
+    return line.unit_price * line.short_units + (in_cash or ZERO)
+
+
 def after_sales_claimable(line: OrderLine) -> Decimal:
     """What can still be asked for: paid for the line, less refunds and open requests."""
     pending = (
@@ -98,7 +111,7 @@ def after_sales_claimable(line: OrderLine) -> Decimal:
         ).aggregate(total=Sum("requested_amount"))["total"]
         or 0
     )
-    return line.amount - line.refunded_amount - pending
+    return line.amount - line.refunded_amount - _not_paid_or_returned_in_cash(line) - pending
 
 
 @transaction.atomic
@@ -113,8 +126,9 @@ def after_sales_submit(
     now: datetime | None = None,
 ) -> AfterSalesRequest:
     now = now or timezone.now()
+    # Locked first: one request at a time per line, read after any decision commits.
+    OrderLine.objects.select_for_update().filter(pk=order_line.pk).first()
     line = _own_collected_line(member, order_line)
-    OrderLine.objects.select_for_update().filter(pk=line.pk).first()  # one request at a time
     deadline = after_sales_deadline(line)
     if deadline is None or now > deadline:
         raise DomainError(
@@ -219,7 +233,9 @@ def after_sales_approve(
     request = _lock(request)
     _check_decider(request, actor)
     line = OrderLine.objects.select_for_update().get(pk=request.order_line_id)
-    if request.requested_amount > line.amount - line.refunded_amount:
+    if request.requested_amount > (
+        line.amount - line.refunded_amount - _not_paid_or_returned_in_cash(line)
+    ):
         raise DomainError(_("The item has already been refunded in part; reject or ask again."))
     request.decision_reason = (note or "").strip()[:1000]
     request.decided_by = actor

@@ -121,7 +121,7 @@ def pickup_code_lookup(
         .select_related("member", "pickup_point", "schedule")
         .first()
     )
-    # Recorded outside the caller's transaction: a refused code still counts.
+    # Call outside a transaction (the views do): a refused code must stay counted.
     PickupAttempt.objects.create(verifier=verifier, community=community, succeeded=bool(order))
     if order is None:
         raise DomainError(_("No order waiting for pickup has this code."), field="code")

@@ -16,6 +16,8 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
+from orders.tasks import expire_due_and_close_schedules
+from scheduling.models import Schedule
 
 SUPPLIER_PHONE = "+8613911110001"
 LEADER_PHONE = "+8613911110002"
@@ -400,6 +402,7 @@ def test_journey(
     leader.get_by_test_id("publish-schedule").click()
     expect(leader.get_by_test_id("schedule-status")).to_contain_text(re.compile("published", re.I))
     builder_path = re.search(r"/leader/schedules/\d+/", leader.url).group(0)
+    schedule_id = int(re.search(r"/leader/schedules/(\d+)/", leader.url).group(1))
 
     # 8. The member gets the notice on the phone, acknowledges it and likes the item.
     member.goto("/m/inbox/")
@@ -471,6 +474,121 @@ def test_journey(
     expect(member.get_by_test_id("order-receiving")).to_contain_text(PICKUP_POINT)
     expect(member.get_by_test_id("order-pickup-window")).to_be_visible()
     screenshot(member, "member-order-confirmed")
+
+    # 10. Time passes: the cut-off is reached and beat closes the schedule (beat does not
+    # run under tests, so its task is called here).
+    Schedule.objects.filter(pk=schedule_id).update(
+        sale_start=timezone.now() - timedelta(days=1), cutoff=timezone.now() - timedelta(minutes=1)
+    )
+    expire_due_and_close_schedules()
+
+    # The leader prepares and sends the purchase order.
+    leader.goto(builder_path)
+    leader.get_by_test_id("schedule-fulfilment-link").click()
+    expect(leader.get_by_test_id("shortage-rule")).to_be_visible()
+    leader.get_by_test_id("prepare-purchase-orders").click()
+    leader.get_by_test_id("purchase-order-row").get_by_test_id("purchase-order-link").click()
+    purchase_order_path = re.search(r"/leader/purchase-orders/\d+/", leader.url).group(0)
+    expect(leader.get_by_test_id("po-line")).to_have_count(2)
+    leader.get_by_test_id("send-purchase-order").click()
+    expect(leader.get_by_test_id("message-success")).to_be_visible()
+
+    # The supplier acknowledges it and ships.
+    supplier.goto("/supplier/")
+    supplier.get_by_test_id("nav-purchase-orders").click()
+    supplier.get_by_test_id("purchase-order-row").filter(has_text=COMMUNITY).get_by_role(
+        "link"
+    ).first.click()
+    supplier.get_by_test_id("acknowledge").click()
+    expect(supplier.get_by_test_id("po-status")).to_contain_text(re.compile("acknowledged", re.I))
+    supplier.get_by_test_id("ready-form").get_by_label("Delivery note").fill("冷链车 8 点到")
+    supplier.get_by_test_id("mark-ready").click()
+    expect(supplier.get_by_test_id("po-dispatch")).to_be_visible()
+    screenshot(supplier, "supplier-purchase-order")
+
+    # The leader counts what arrived: one box of eggs is short. The preview names the
+    # member and the refund before anything is recorded.
+    leader.goto(purchase_order_path)
+    leader.get_by_test_id("receive-link").click()
+    leader.get_by_label(f"{EGGS}: received").fill("0")
+    leader.get_by_label(f"{EGGS}: short").fill("1")
+    leader.get_by_test_id("preview-receipt").click()
+    expect(leader.get_by_test_id("preview-loss")).to_have_count(1)
+    expect(leader.get_by_test_id("loss-amount")).to_contain_text("29.90")
+    screenshot(leader, "leader-receipt-preview")
+    leader.get_by_test_id("apply-receipt").click()
+    expect(leader.get_by_test_id("received-summary")).to_contain_text("29.90")
+
+    # The member sees the partial refund on the order, now ready for pickup.
+    member.goto(order_path)
+    expect(member.get_by_test_id("order-status")).to_have_attribute(
+        "data-status", "ready_for_pickup"
+    )
+    expect(member.get_by_test_id("refund")).to_have_count(1)
+    expect(member.get_by_test_id("refund").first).to_contain_text("29.90")
+
+    # The leader sends the pickup notice; the member acknowledges it on the phone; the
+    # leader sees it acknowledged.
+    leader.goto(purchase_order_path)
+    leader.get_by_test_id("pickup-notice-link").click()
+    expect(leader.get_by_test_id("recipient-count")).to_contain_text("1")
+    notice_form = leader.get_by_test_id("pickup-notice-form")
+    notice_form.get_by_label("Notes").fill("请带好购物袋")
+    leader.get_by_test_id("send-pickup-notice").click()
+    expect(leader.get_by_test_id("count-total")).to_have_text("1")
+    expect(leader.get_by_test_id("count-acknowledged")).to_have_text("0")
+
+    member.goto("/m/inbox/")
+    member.get_by_test_id("notification-pickup_notice").get_by_role("link").tap()
+    expect(member.get_by_test_id("notification-body")).to_contain_text("请带好购物袋")
+    member.get_by_test_id("acknowledge").tap()
+    expect(member.get_by_test_id("acknowledged")).to_be_visible()
+    expect(leader.get_by_test_id("count-acknowledged")).to_have_text("1", timeout=15_000)
+
+    # At the pickup point the leader types the member's pickup code and hands over.
+    member.goto(order_path)
+    code = member.get_by_test_id("pickup-code-digits").inner_text().strip()
+    leader.goto(f"/leader/communities/{community_id}/")
+    leader.get_by_test_id("nav-pickup").click()
+    leader.get_by_test_id("pickup-code-input").fill(code)
+    leader.get_by_test_id("pickup-code-submit").click()
+    expect(leader.get_by_test_id("pickup-order")).to_contain_text(PRODUCT)
+    leader.get_by_test_id("hand-over-submit").click()
+    expect(leader.get_by_test_id("message-success")).to_be_visible()
+
+    # The member confirms receipt, reviews the grapes and asks for ¥10 back for them.
+    member.goto(order_path)
+    member.get_by_test_id("confirm-receipt").tap()
+    expect(member.get_by_test_id("order-status")).to_have_attribute("data-status", "completed")
+    grapes_line = member.get_by_test_id("order-line").filter(has_text=PRODUCT)
+    grapes_line.get_by_test_id("line-review-link").tap()
+    member.get_by_test_id("rating-5").check()
+    member.get_by_test_id("review-text-input").fill("很甜，下次还买")
+    member.get_by_test_id("review-submit").tap()
+    expect(member).to_have_url(re.compile(re.escape(order_path) + "$"))
+    grapes_line = member.get_by_test_id("order-line").filter(has_text=PRODUCT)
+    expect(grapes_line.get_by_test_id("line-review")).to_contain_text("很甜")
+
+    grapes_line = member.get_by_test_id("order-line").filter(has_text=PRODUCT)
+    grapes_line.get_by_test_id("line-after-sales-link").tap()
+    member.get_by_test_id("reason-fieldset").get_by_role("radio").first.check()
+    member.get_by_test_id("description-input").fill("有两颗压坏了")
+    member.get_by_test_id("amount-input").fill("10.00")
+    screenshot(member, "member-after-sales")
+    member.get_by_test_id("after-sales-submit").tap()
+
+    # The leader approves it; the refund shows on the member's order.
+    leader.goto(f"/leader/communities/{community_id}/")
+    leader.get_by_test_id("nav-after-sales").click()
+    leader.get_by_role("link", name=re.compile(r"^AS\d+")).first.click()
+    leader.get_by_test_id("approve-submit").click()
+    expect(leader.get_by_test_id("message-success")).to_be_visible()
+
+    member.goto(order_path)
+    expect(member.get_by_test_id("refund")).to_have_count(2)
+    expect(member.get_by_test_id("order-refunds")).to_contain_text("10.00")
+    expect(member.get_by_test_id("order-refunded")).to_contain_text("39.90")
+    screenshot(member, "member-order-refunded")
 
     # 5. Every role's home page, for the record.
     member.reload()
