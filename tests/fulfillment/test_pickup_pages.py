@@ -200,11 +200,14 @@ def test_empty_code_is_refused(leader_client, round_):
 
 def test_another_communitys_code_is_refused(leader_client, round_):
     other = ready_round(members=1)
-    code = other.orders[0].pickup_code
-    if Order.objects.filter(
-        community=round_.shop.schedule.community, pickup_code=code
-    ).exists():  # pragma: no cover - one chance in millions
-        pytest.skip("codes collide")
+    # A code this community does not use (random codes could, once in millions, collide).
+    taken = set(
+        Order.objects.filter(community=round_.shop.schedule.community).values_list(
+            "pickup_code", flat=True
+        )
+    )
+    code = next(f"{n:08d}" for n in range(10**7, 10**8) if f"{n:08d}" not in taken)
+    Order.objects.filter(pk=other.orders[0].pk).update(pickup_code=code)
     response = leader_client.post(verify_url(round_), {"code": code})
     assert error_of(response.content.decode(), "code") == (
         "No order waiting for pickup has this code."
