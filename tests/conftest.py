@@ -48,7 +48,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _data_from_migrations(request, django_db_blocker):
-    """Put back what data migrations load (the default categories).
+    """Put back what data migrations load (the default categories), forget cached
+    content type ids.
 
     Transactional tests end with a flush that empties every table; later tests in the same
     worker would otherwise find no categories.
@@ -58,10 +59,14 @@ def _data_from_migrations(request, django_db_blocker):
     )
     if not uses_db:
         return
+    from django.contrib.contenttypes.models import ContentType
+
     from catalog.categories import DEFAULT_CATEGORIES
     from catalog.models import Category
     from catalog.services import categories_ensure_defaults
 
+    # The flush renumbers content types; a cached id from before it would point nowhere.
+    ContentType.objects.clear_cache()
     with django_db_blocker.unblock():
         if Category.objects.count() < len(DEFAULT_CATEGORIES):
             categories_ensure_defaults()
