@@ -11,14 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from groupbuy.exceptions import DomainError
+from groupbuy.services import state_changes_record
 from orders.models import ZERO, LineStatus, Order, OrderLine, OrderStatus
-from orders.services.ordering import lock_order, order_end, order_transition
+from orders.services.ordering import lock_order, order_end
 from orders.services.refunds import refund_request
 from orders.services.tell import tell_member
 from scheduling.models import ShortageRule
@@ -264,33 +265,48 @@ def _tell_shortage(order_id: int, losses: list[LineLoss], rule_label: str) -> No
 
 def orders_make_ready(*, schedule_id: int, actor: User | None, now: datetime) -> int:
     """Confirmed orders of the schedule whose every line's goods were received become
-    ready for pickup; an order left with nothing to hand over is cancelled and refunded."""
+    ready for pickup; an order left with nothing to hand over is cancelled and refunded.
+
+    The orders are locked and read in two queries and the ready ones written in bulk (one
+    UPDATE, one INSERT of their state changes): a round has hundreds of orders.
+    """
     received_items = set(
         PurchaseOrderLine.objects.filter(
             purchase_order__schedule_id=schedule_id,
             purchase_order__status__in=(PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CLOSED),
         ).values_list("item_id", flat=True)
     )
-    ready = 0
-    candidates = Order.objects.filter(
-        schedule_id=schedule_id, status=OrderStatus.CONFIRMED
-    ).values_list("pk", flat=True)
-    for order_id in list(candidates):
-        order = lock_order(order_id)
-        lines = list(order.lines.filter(status=LineStatus.ACTIVE))
+    candidates = (
+        Order.objects.select_for_update(of=("self",))
+        .filter(schedule_id=schedule_id, status=OrderStatus.CONFIRMED)
+        .select_related("schedule", "community", "pickup_point", "member")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.filter(status=LineStatus.ACTIVE))
+        )
+        .order_by("pk")
+    )
+    ready = []
+    for order in candidates:
+        lines = list(order.lines.all())
         if not lines or any(line.item_id not in received_items for line in lines):
             continue
         if not any(line.units_to_hand_over for line in lines):
-            order_end(
-                order,
-                transition="cancel",
-                actor=actor,
-                reason=_("None of the goods arrived"),
-                now=now,
-            )
-            tell_member(order, "order_cancelled", reason=_("None of the goods arrived"))
+            reason = _("None of the goods arrived")
+            order_end(order, transition="cancel", actor=actor, reason=reason, now=now)
+            tell_member(order, "order_cancelled", reason=reason)
             continue
+        order.make_ready()
         order.ready_at = now
-        order_transition(order, "make_ready", actor=actor)
-        ready += 1
-    return ready
+        ready.append(order)
+    if ready:
+        Order.objects.filter(pk__in=[order.pk for order in ready]).update(
+            status=OrderStatus.READY_FOR_PICKUP, ready_at=now, updated_at=now
+        )
+        state_changes_record(
+            subjects=ready,
+            transition="make_ready",
+            from_state=OrderStatus.CONFIRMED,
+            to_state=OrderStatus.READY_FOR_PICKUP,
+            actor=actor,
+        )
+    return len(ready)
