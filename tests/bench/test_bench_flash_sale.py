@@ -57,11 +57,8 @@ pytestmark = [pytest.mark.bench, pytest.mark.postgres, pytest.mark.django_db(tra
 BUYERS = int(os.environ.get("BENCH_FLASH_BUYERS", "200"))
 CAP = int(os.environ.get("BENCH_FLASH_CAP", "100"))
 # Measured on the 2-core reference machine (PostgreSQL, the worker and the 200 client
-# threads share the cores): see README.md. Keep at most 5 threads per worker process:
-# allauth counts every phone + password log-in attempt under one shared "failed log-in"
-# key (5 per 5 minutes, consumed until the password check succeeds), so a sixth
-# simultaneous phone log-in in one process (one local-memory cache) is refused with
-# "Too many failed login attempts".
+# threads share the cores): see README.md. Failed log-ins are counted per phone number
+# (accounts/adapter.py), so any number of threads may log members in at once.
 GUNICORN_WORKERS = int(os.environ.get("BENCH_FLASH_WORKERS", "3"))
 GUNICORN_THREADS = int(os.environ.get("BENCH_FLASH_THREADS", "4"))
 WORKER_POOL = os.environ.get("BENCH_WORKER_POOL", "solo")
