@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.models import Offer, OfferStatus, Product, ProductImage
 from scheduling.models import Comment, ItemLike, Schedule, ScheduleItem, Wish
 from scheduling.services import feedback, schedules
+from tests.accounts.utils import by_testid
 from tests.factories import CommunityFactory, MembershipFactory, UserFactory
 from tests.scheduling.conftest import item_fields, timeline
 
@@ -386,3 +387,12 @@ def test_schedule_page_queries_do_not_grow_with_items(member_client, schedule, l
     assert html.count('data-testid="like-count">2<') == 199
     assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
     assert len(large) <= 20
+
+
+def test_schedule_page_states_the_shortage_rule_and_after_sales_window(member_client, schedule):
+    Schedule.objects.filter(pk=schedule.pk).update(
+        shortage_rule="proportional", after_sales_hours=24
+    )
+    rule = by_testid(member_client.get(schedule_url(schedule)), "shortage-rule")
+    assert "Shared in proportion to the quantities ordered" in rule
+    assert "24 hours" in rule
