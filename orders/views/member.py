@@ -139,7 +139,9 @@ class CheckoutView(MemberRequiredMixin, View):
     # Helpers
 
     def _items(self, request, schedule):
-        # An unpaid order past its window no longer counts against the member's limits.
+        # Unpaid orders past their window (anyone's) give their units back before the
+        # stock and the member's limits are read.
+        ordering.schedule_orders_expire_overdue(schedule_id=schedule.pk)
         ordering.member_orders_expire_overdue(member=request.user)
         items = list(
             schedule.items.select_related("offer__product").order_by("display_order", "id")

@@ -752,3 +752,22 @@ def test_a_sold_out_item_is_refused_as_sold_out(member_client, shop):
     assert response.status_code == 200
     assert "Shine Muscat grapes is sold out." in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_checkout_gives_back_the_units_of_anyones_overdue_unpaid_order(member_client, shop):
+    """Stock held by another member's order past its payment window is free again when
+    the checkout reads it (lazy expiry), without waiting for the sweeper."""
+    ScheduleItem.objects.filter(pk=shop.grapes.pk).update(quantity_cap=2)
+    other = shop.new_member()
+    holder = shop.order(other, quantities={shop.grapes.pk: 2})
+    Order.objects.filter(pk=holder.pk).update(
+        payment_deadline=timezone.now() - timedelta(minutes=1)
+    )
+
+    response = member_client.post(checkout_url(shop), checkout_data(shop, grapes=1, eggs=0))
+
+    assert response.status_code == 302
+    holder.refresh_from_db()
+    assert holder.status == OrderStatus.EXPIRED
+    shop.grapes.refresh_from_db()
+    assert shop.grapes.reserved_qty == 1
