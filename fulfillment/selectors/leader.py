@@ -7,16 +7,27 @@ see every community (as on the order review pages).
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from groupbuy.selectors import state_changes_for
 from notifications.models import Delivery, DeliveryStatus, Notification
-from orders.models import ZERO, Fulfilment, Order, OrderStatus
+from orders.models import ZERO, Fulfilment, LineStatus, Order, OrderStatus
 from orders.selectors import leader_schedule, schedule_order_counts
-from scheduling.models import Schedule
+from scheduling.models import Schedule, ScheduleItem
 
 from ..models import PickupNotice, PurchaseOrder, PurchaseOrderLine, ShortageAllocation
 from ..services.pickup import pickup_notice_recipients
@@ -29,6 +40,7 @@ __all__ = [
     "purchase_order_history",
     "purchase_order_lines",
     "ready_order_receiving",
+    "schedule_execution",
     "schedule_fulfilment_counts",
     "schedule_pickup_notices",
     "schedule_purchase_orders",
@@ -192,4 +204,32 @@ def ready_order_receiving(schedule: Schedule) -> ReadyReceiving:
         recipients=pickup_notice_recipients(schedule).count(),
         pickup_orders=by_fulfilment.get(Fulfilment.PICKUP, 0),
         delivery_orders=by_fulfilment.get(Fulfilment.DELIVERY, 0),
+    )
+
+
+def schedule_execution(schedule: Schedule) -> QuerySet[ScheduleItem]:
+    """How the round went per item: planned (the cap), sold (units in orders that went
+    ahead), bought (purchase order), received, missing (short + damaged), picked up (units
+    handed over). One query, whatever the number of orders."""
+    went_ahead = Q(order_lines__status=LineStatus.ACTIVE) & Q(
+        order_lines__order__status__in=(
+            OrderStatus.CONFIRMED,
+            OrderStatus.READY_FOR_PICKUP,
+            OrderStatus.PICKED_UP,
+            OrderStatus.COMPLETED,
+        )
+    )
+    return (
+        schedule.items.select_related("offer__product", "purchase_order_line")
+        .annotate(
+            sold_units=Coalesce(Sum("order_lines__quantity", filter=went_ahead), 0),
+            picked_up_units=Coalesce(
+                Sum(
+                    F("order_lines__quantity") - F("order_lines__short_units"),
+                    filter=went_ahead & Q(order_lines__picked_up_at__isnull=False),
+                ),
+                0,
+            ),
+        )
+        .order_by("display_order", "id")
     )

@@ -89,6 +89,7 @@ class FulfilmentView(ReviewerRequiredMixin, View):
                 "purchase_orders": purchase_orders,
                 "counts": counts,
                 "notices": notices,
+                "execution": selectors.schedule_execution(schedule),
                 "can_prepare": schedule.status in PREPARABLE,
                 "cutoff_passed": now >= schedule.cutoff,
                 "has_drafts": any(po.status == PurchaseOrderStatus.DRAFT for po in purchase_orders),
