@@ -19,6 +19,12 @@ from orders.models import (
     Refund,
     RefundStatus,
 )
+from tests.fsm_tables import (
+    assert_table_matches_model,
+    assert_transition_reaches,
+    assert_transition_refused,
+    transition_pairs,
+)
 
 OS, PS, RS, LS = OrderStatus, PaymentStatus, RefundStatus, LineStatus
 
@@ -78,18 +84,8 @@ TRANSITIONS = {
 }
 
 
-def _pairs(machine: str):
-    _model, states, allowed = MACHINES[machine]
-    for state in states.values:
-        for name in TRANSITIONS[machine]:
-            yield pytest.param(
-                machine, state, name, allowed.get((state, name)), id=f"{machine}-{state}-{name}"
-            )
-
-
-ALL_PAIRS = [pair for machine in MACHINES for pair in _pairs(machine)]
-ALLOWED_PAIRS = [pair for pair in ALL_PAIRS if pair.values[3] is not None]
-FORBIDDEN_PAIRS = [pair for pair in ALL_PAIRS if pair.values[3] is None]
+ALLOWED_PAIRS, FORBIDDEN_PAIRS = transition_pairs(MACHINES, TRANSITIONS)
+ALL_PAIRS = ALLOWED_PAIRS + FORBIDDEN_PAIRS
 
 
 def test_matrix_covers_every_pair():
@@ -100,31 +96,18 @@ def test_matrix_covers_every_pair():
 
 @pytest.mark.parametrize("machine", list(MACHINES))
 def test_table_matches_the_declared_transitions(machine):
-    """A transition added to (or removed from) a model must show up in the table."""
     model, _states, allowed = MACHINES[machine]
-    field = model._meta.get_field("status")
-    declared = {}
-    for transition in field.get_all_transitions(model):
-        declared[(transition.source, transition.name)] = transition.target
-    assert declared == {(str(s), n): str(t) for (s, n), t in allowed.items()}
-    assert {name for _source, name in declared} == set(TRANSITIONS[machine])
+    assert_table_matches_model(model, allowed, TRANSITIONS[machine])
 
 
 @pytest.mark.parametrize(("machine", "state", "name", "target"), ALLOWED_PAIRS)
 def test_allowed_transition_reaches_its_target(machine, state, name, target):
-    model = MACHINES[machine][0]
-    instance = model(status=state)
-    getattr(instance, name)()
-    assert instance.status == target
+    assert_transition_reaches(MACHINES[machine][0], state, name, target)
 
 
 @pytest.mark.parametrize(("machine", "state", "name", "target"), FORBIDDEN_PAIRS)
 def test_forbidden_transition_raises_and_keeps_the_state(machine, state, name, target):
-    model = MACHINES[machine][0]
-    instance = model(status=state)
-    with pytest.raises(TransitionNotAllowed):
-        getattr(instance, name)()
-    assert instance.status == state
+    assert_transition_refused(MACHINES[machine][0], state, name)
 
 
 @pytest.mark.parametrize(
